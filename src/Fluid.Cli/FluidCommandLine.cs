@@ -1,0 +1,17 @@
+using System.CommandLine;
+using Fluid.Cli.Commands;
+
+namespace Fluid.Cli;
+
+/// <summary>Builds the `fluid` command tree; each subcommand lives in its own file under Commands/.</summary>
+public static class FluidCommandLine
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Fluid: dataset abstraction and elastic cache acceleration, standalone or on Kubernetes.");
+        root.Subcommands.Add(VersionCommand.Create());
+        return root;
+    }
+
+    public static Task<int> InvokeAsync(string[] args) => Build().Parse(args).InvokeAsync();
+}

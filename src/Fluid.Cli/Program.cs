@@ -1,0 +1,3 @@
+using Fluid.Cli;
+
+return await FluidCommandLine.InvokeAsync(args).ConfigureAwait(false);
