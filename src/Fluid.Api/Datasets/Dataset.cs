@@ -29,6 +29,7 @@ public sealed record Dataset : IManifestObject
 }
 
 /// <summary>The desired state of a Dataset.</summary>
+[Description("DatasetSpec defines the desired state of Dataset")]
 public sealed record DatasetSpec
 {
     [Required]
@@ -209,6 +210,7 @@ public enum PersistentVolumeAccessMode
 }
 
 /// <summary>The observed state of a Dataset.</summary>
+[Description("DatasetStatus defines the observed state of Dataset")]
 public sealed record DatasetStatus
 {
     [JsonPropertyName("mounts")]

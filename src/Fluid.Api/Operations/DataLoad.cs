@@ -29,6 +29,7 @@ public sealed record DataLoad : IManifestObject
 }
 
 /// <summary>The desired state of a DataLoad.</summary>
+[Description("DataLoadSpec defines the desired state of DataLoad")]
 public sealed record DataLoadSpec
 {
     [Description("The dataset to load.")]
@@ -187,6 +188,7 @@ public sealed record AffinityRequire
 }
 
 /// <summary>The observed state of a data operation (Fluid's <c>OperationStatus</c>).</summary>
+[Description("OperationStatus defines the observed state of operation")]
 public sealed record OperationStatus
 {
     [JsonPropertyName("phase")]

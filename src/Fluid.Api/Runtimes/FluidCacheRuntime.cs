@@ -30,6 +30,7 @@ public sealed record FluidCacheRuntime : IManifestObject
 }
 
 /// <summary>The desired state of a FluidCacheRuntime.</summary>
+[Description("FluidCacheRuntimeSpec defines the desired state of FluidCacheRuntime")]
 public sealed record FluidCacheRuntimeSpec
 {
     [Range(0, int.MaxValue)]

@@ -6,6 +6,7 @@ using Fluid.Api.Meta;
 namespace Fluid.Api.Runtimes;
 
 /// <summary>The observed state of a runtime (Fluid's <c>RuntimeStatus</c>).</summary>
+[System.ComponentModel.Description("RuntimeStatus defines the observed state of Runtime")]
 public sealed record RuntimeStatus
 {
     [JsonPropertyName("valueFile")]
