@@ -127,6 +127,9 @@ internal sealed class Binder
                     _sink.Error(itemPath, "must not be empty", seq.Items[i].Start);
                 }
 
+                // The list is not really short: one of its items is wrong, and that is reported.
+                _sink.MarkReported(path);
+
                 continue;
             }
 

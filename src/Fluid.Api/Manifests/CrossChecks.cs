@@ -144,5 +144,5 @@ internal static class CrossChecks
     }
 
     private static void Add(List<Problem> problems, ManifestEntry entry, string? path, string message, ProblemSeverity severity = ProblemSeverity.Error) =>
-        problems.Add(new Problem(severity, entry.Object.DisplayName(), path, message, entry.Source, entry.Position));
+        problems.Add(new Problem(severity, entry.Object.DisplayName(), path, message, entry.Source, entry.Position) { Anchor = entry.Position });
 }

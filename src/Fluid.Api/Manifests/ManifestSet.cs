@@ -30,8 +30,8 @@ public sealed class ManifestSet
         Problems = [.. all
             .Select((problem, index) => (problem, index))
             .OrderBy(p => sourceOrder.IndexOf(p.problem.Source ?? string.Empty))
-            .ThenBy(p => p.problem.Position?.Line ?? 0)
-            .ThenBy(p => p.problem.Position?.Column ?? 0)
+            .ThenBy(p => (p.problem.Anchor ?? p.problem.Position)?.Line ?? 0)
+            .ThenBy(p => (p.problem.Anchor ?? p.problem.Position)?.Column ?? 0)
             .ThenBy(p => p.index)
             .Select(p => p.problem)];
     }

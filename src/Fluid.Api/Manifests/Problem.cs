@@ -23,6 +23,9 @@ public sealed record Problem(ProblemSeverity Severity, string Subject, string? P
 {
     public bool IsError => Severity == ProblemSeverity.Error;
 
+    /// <summary>Where the object the problem belongs to starts; problems are listed object by object.</summary>
+    internal Mark? Anchor { get; init; }
+
     public override string ToString()
     {
         var prefix = Severity == ProblemSeverity.Warning ? "warning: " : string.Empty;
@@ -55,7 +58,7 @@ internal sealed class ProblemSink
     public void Error(string? path, string message, Mark? at = null)
     {
         MarkReported(path);
-        _problems.Add(new Problem(ProblemSeverity.Error, Subject, path, message, Source, at ?? Position));
+        _problems.Add(new Problem(ProblemSeverity.Error, Subject, path, message, Source, at ?? Position) { Anchor = Position });
     }
 
     /// <summary>Records that a path has been reported, so later generic checks do not repeat it.</summary>
@@ -70,7 +73,7 @@ internal sealed class ProblemSink
     public bool WasReported(string path) => _reportedPaths.Contains(path);
 
     public void Warning(string? path, string message, Mark? at = null) =>
-        _problems.Add(new Problem(ProblemSeverity.Warning, Subject, path, message, Source, at ?? Position));
+        _problems.Add(new Problem(ProblemSeverity.Warning, Subject, path, message, Source, at ?? Position) { Anchor = Position });
 }
 
 /// <summary>Builds field paths the way Kubernetes prints them: <c>spec.mounts[1].options[key]</c>.</summary>

@@ -43,7 +43,8 @@ internal static partial class YamlText
     private static string Clean(string message)
     {
         message = LocationPrefix().Replace(message, string.Empty);
-        return message.TrimEnd('.').Length == 0 ? "invalid YAML" : message.TrimEnd();
+        message = message.Trim().TrimEnd('.');
+        return message.Length == 0 ? "invalid YAML" : message;
     }
 
     private static Mark ToMark(YamlDotNet.Core.Mark mark) => new((int)mark.Line, (int)mark.Column);

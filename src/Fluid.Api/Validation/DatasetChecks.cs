@@ -77,6 +77,7 @@ internal static partial class DatasetChecks
         {
             var mount = mounts[i];
             var at = FieldPath.Index(path, i);
+            var duplicateName = false;
             if (mount.MountPoint is { } mountPoint && MountPoints.Check(mountPoint) is { } error)
             {
                 sink.Error(FieldPath.Child(at, "mountPoint"), error);
@@ -91,6 +92,7 @@ internal static partial class DatasetChecks
                 else if (names.TryGetValue(mount.Name, out var first))
                 {
                     sink.Error(FieldPath.Child(at, "name"), $"\"{mount.Name}\" is already the name of mounts[{first}]");
+                    duplicateName = true;
                 }
                 else
                 {
@@ -121,7 +123,7 @@ internal static partial class DatasetChecks
                     sink.Error(FieldPath.Child(at, "name"), "is required when path is not set (the mount appears at /<name>)");
                 }
             }
-            else if (MountName().IsMatch(mount.Name))
+            else if (MountName().IsMatch(mount.Name) && !duplicateName)
             {
                 effectivePath = "/" + mount.Name;
             }
