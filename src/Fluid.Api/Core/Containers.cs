@@ -83,13 +83,6 @@ public sealed record ResourceFieldSelector
     public Quantity? Divisor { get; init; }
 }
 
-/// <summary>Kubernetes <c>LocalObjectReference</c>: the name of an object in the same namespace.</summary>
-public sealed record LocalObjectReference
-{
-    [JsonPropertyName("name")]
-    public string? Name { get; init; }
-}
-
 /// <summary>Status of a condition.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<ConditionStatus>))]
 public enum ConditionStatus
