@@ -53,8 +53,6 @@ internal sealed class ProblemSink
 
     public Mark? Position { get; }
 
-    public bool HasErrors => _problems.Any(p => p.IsError && p.Subject == Subject);
-
     public void Error(string? path, string message, Mark? at = null)
     {
         MarkReported(path);

@@ -42,18 +42,6 @@ public sealed class UnstructuredObject : IManifestObject, IEquatable<Unstructure
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    /// <summary>Reads the string value at a path of mapping keys, for example ("data", "key").</summary>
-    internal string? ValueAt(params string[] keys)
-    {
-        Node? node = Node;
-        foreach (var key in keys)
-        {
-            node = (node as MapNode)?[key];
-        }
-
-        return (node as ScalarNode)?.Value;
-    }
-
     internal MapNode? MapAt(string key) => Node[key] as MapNode;
 
     public bool Equals(UnstructuredObject? other) => other is not null && ToJson() == other.ToJson();

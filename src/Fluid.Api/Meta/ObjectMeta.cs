@@ -1,4 +1,3 @@
-using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 
@@ -103,10 +102,4 @@ public static class ManifestObjectExtensions
         ArgumentNullException.ThrowIfNull(obj);
         return string.IsNullOrEmpty(obj.Metadata?.Namespace) ? "default" : obj.Metadata.Namespace;
     }
-}
-
-internal static class DescriptionOf
-{
-    public static string? Get(System.Reflection.MemberInfo member) =>
-        (member.GetCustomAttributes(typeof(DescriptionAttribute), false).FirstOrDefault() as DescriptionAttribute)?.Description;
 }

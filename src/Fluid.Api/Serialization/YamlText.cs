@@ -29,7 +29,7 @@ internal static partial class YamlText
                 }
 
                 parser.Consume<DocumentEnd>();
-                documents.Add(new ParsedDocument(root, ToMark(root?.Start ?? ToMark(start.Start))));
+                documents.Add(new ParsedDocument(root, root?.Start ?? ToMark(start.Start)));
             }
         }
         catch (YamlException e)
@@ -48,8 +48,6 @@ internal static partial class YamlText
     }
 
     private static Mark ToMark(YamlDotNet.Core.Mark mark) => new((int)mark.Line, (int)mark.Column);
-
-    private static Mark ToMark(Mark mark) => mark;
 
     private static Node ReadNode(IParser parser, Dictionary<string, Node> anchors)
     {
