@@ -103,6 +103,19 @@ public class ReaderWriterTests
             Assert.Single(other.Problems).ToString());
     }
 
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/text")]
+    [InlineData("/text/wiki/2024")]
+    [InlineData("/demo/")]
+    public void DataLoad_TargetInsideOrAboveAMount_IsAccepted(string target)
+    {
+        var yaml = DatasetYaml + "    - mountPoint: local:///srv/wiki\n      name: wiki\n      path: /text/wiki\n---\n" +
+            "apiVersion: data.fluid.io/v1alpha1\nkind: DataLoad\nmetadata:\n  name: load\nspec:\n  dataset:\n    name: demo\n  target:\n    - path: " + target + "\n";
+
+        Assert.Empty(ManifestReader.Read(yaml).Problems);
+    }
+
     [Fact]
     public void FromObjects_ChecksObjectsBuiltInCode()
     {

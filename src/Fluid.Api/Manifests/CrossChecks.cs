@@ -96,7 +96,8 @@ internal static class CrossChecks
                 continue;
             }
 
-            if (!mountPaths.Any(root => Paths.IsUnder(path, root)))
+            // A target inside a mount loads part of it; a target above mounts (such as "/") loads them whole.
+            if (!mountPaths.Any(root => Paths.IsUnder(path, root) || Paths.IsUnder(root, path)))
             {
                 Add(problems, entry, $"spec.target[{i}].path",
                     $"\"{path}\" is not under any mount of Dataset \"{dataset.Metadata?.Name}\" (mount paths: {string.Join(", ", mountPaths)})");
