@@ -40,8 +40,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Controller {Controller}: stopped")]
     public static partial void ControllerStopped(ILogger logger, string controller);
 
-    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Controller {Controller}: reconcile of {Key} failed (attempt {Attempt}); retrying in about {Delay}")]
-    public static partial void ReconcileFailed(ILogger logger, Exception exception, string controller, string key, int attempt, TimeSpan delay);
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Controller {Controller}: reconcile of {Key} failed (attempt {Attempt}); retrying with backoff")]
+    public static partial void ReconcileFailed(ILogger logger, Exception exception, string controller, string key, int attempt);
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Debug, Message = "Controller {Controller}: reconciled {Key} in {Elapsed}")]
     public static partial void Reconciled(ILogger logger, string controller, string key, TimeSpan elapsed);
