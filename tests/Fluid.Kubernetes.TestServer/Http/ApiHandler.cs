@@ -146,7 +146,11 @@ internal sealed class ApiHandler(ObjectStore store, FaultInjector faults, Action
             case (null, "DELETE"):
             {
                 var outcome = store.Delete(resource, request.Namespace, name, await ReadDeleteRequestAsync(context));
-                if (outcome.Deleted)
+                if (outcome.Deleted && resource.ReturnDeletedObject)
+                {
+                    await WriteJsonAsync(context, 200, outcome.Object.Clone());
+                }
+                else if (outcome.Deleted)
                 {
                     var status = ApiException.Status(200, "", "deleted", resource, name);
                     status["details"]!["uid"] = outcome.Object.Uid;

@@ -14,6 +14,12 @@ public sealed record ResourceDefinition(string Group, string Version, string Plu
     /// <summary>The /scale subresource, when the resource has one.</summary>
     public ScaleSubresource? Scale { get; init; }
 
+    /// <summary>
+    /// Whether an immediate DELETE answers with the deleted object (as pods, services, PVCs, PVs, service accounts
+    /// and custom resources do) rather than a Success Status.
+    /// </summary>
+    public bool ReturnDeletedObject { get; init; }
+
     /// <summary>Singular name reported by discovery.</summary>
     public string Singular => Kind.ToLowerInvariant();
 

@@ -95,6 +95,7 @@ internal sealed partial class ObjectStore
             result.Add(new ResourceDefinition(group, name, plural, kind, namespaced)
             {
                 HasStatus = subresources?.ContainsKey("status") == true,
+                ReturnDeletedObject = true,
                 Scale = scale,
             });
         }

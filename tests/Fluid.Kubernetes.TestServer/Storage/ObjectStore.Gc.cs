@@ -47,8 +47,7 @@ internal sealed partial class ObjectStore
                     else if (dangling.Count > 0)
                     {
                         var updated = obj.Clone();
-                        var kept = new JsonArray(references.Except(dangling).Select(r => r.Node.DeepClone()).ToArray());
-                        Json.Metadata(updated)["ownerReferences"] = kept;
+                        SetOwnerReferences(updated, references.Except(dangling));
                         UpdateLocked(obj, updated, subresource: null);
                         changes++;
                         progress = true;
@@ -83,9 +82,22 @@ internal sealed partial class ObjectStore
             if (references.Any(r => r.Uid == uid))
             {
                 var updated = dependent.Clone();
-                Json.Metadata(updated)["ownerReferences"] = new JsonArray(references.Where(r => r.Uid != uid).Select(r => r.Node.DeepClone()).ToArray());
+                SetOwnerReferences(updated, references.Where(r => r.Uid != uid));
                 UpdateLocked(dependent, updated, subresource: null);
             }
+        }
+    }
+
+    private static void SetOwnerReferences(JsonObject obj, IEnumerable<(string Uid, JsonNode Node)> references)
+    {
+        var kept = references.Select(r => r.Node.DeepClone()).ToArray();
+        if (kept.Length == 0)
+        {
+            Json.Metadata(obj).Remove("ownerReferences");
+        }
+        else
+        {
+            Json.Metadata(obj)["ownerReferences"] = new JsonArray(kept);
         }
     }
 

@@ -35,7 +35,8 @@ internal sealed partial class ObjectStore
     private readonly List<StoreEvent> _history = [];
     private readonly Dictionary<string, ListSnapshot> _snapshots = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
-    private long _resourceVersion;
+    // Starts above zero: "0" in a watch or list request means "any version", never a real one.
+    private long _resourceVersion = 1;
     private long _compactedThrough;
 
     public ObjectStore(IEnumerable<ResourceDefinition> resources, TimeProvider time)
