@@ -80,7 +80,7 @@ public sealed class KubeApiServer : IAsyncDisposable
     /// <summary>The number of watch streams open now.</summary>
     public int OpenWatchCount => _store.OpenWatchCount;
 
-    /// <summary>Every request answered so far, oldest first.</summary>
+    /// <summary>Every request answered so far, oldest first (a watch is logged once it is established).</summary>
     public IReadOnlyList<RequestRecord> RequestLog => [.. _requests];
 
     /// <summary>The resources served now (including CRDs registered at run time).</summary>

@@ -48,7 +48,7 @@ public sealed class ResourceCache<T>
     }
 
     /// <summary>Cached objects whose labels match <paramref name="selector"/>, optionally only in <paramref name="ns"/>.</summary>
-    public IReadOnlyList<T> List(LabelSelector selector, string? ns = null)
+    public IReadOnlyList<T> ListMatching(LabelSelector selector, string? ns = null)
     {
         ArgumentNullException.ThrowIfNull(selector);
         lock (_gate)
@@ -58,7 +58,7 @@ public sealed class ResourceCache<T>
     }
 
     /// <summary>Cached objects matching a label selector string such as <c>app=worker,tier in (a,b)</c>.</summary>
-    public IReadOnlyList<T> List(string labelSelector, string? ns = null) => List(LabelSelector.Parse(labelSelector), ns);
+    public IReadOnlyList<T> ListMatching(string labelSelector, string? ns = null) => ListMatching(LabelSelector.Parse(labelSelector), ns);
 
     /// <summary>Adds a secondary index: <paramref name="indexer"/> returns the values an object is filed under.</summary>
     public void AddIndex(string name, Func<T, IEnumerable<string>> indexer)

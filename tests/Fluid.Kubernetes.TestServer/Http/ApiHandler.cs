@@ -14,6 +14,7 @@ namespace Fluid.Kubernetes.TestServer.Http;
 internal sealed class ApiHandler(ObjectStore store, FaultInjector faults, Action<RequestRecord> log, Func<CancellationToken, Task> watchGate, bool goneAsHttpStatus)
 {
     private const string JsonContentType = "application/json";
+    private const string LoggedKey = "fluid.request-logged";
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -65,9 +66,18 @@ internal sealed class ApiHandler(ObjectStore store, FaultInjector faults, Action
         }
         finally
         {
-            log(new RequestRecord(context.Request.Method, context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "",
-                context.Response.StatusCode, watch, injected));
+            if (!context.Items.ContainsKey(LoggedKey))
+            {
+                Log(context, watch, injected);
+            }
         }
+    }
+
+    private void Log(HttpContext context, bool watch, bool injected)
+    {
+        context.Items[LoggedKey] = true;
+        log(new RequestRecord(context.Request.Method, context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "",
+            context.Response.StatusCode, watch, injected));
     }
 
     private async Task DispatchAsync(HttpContext context, ApiRequest request, bool watch)
@@ -215,6 +225,9 @@ internal sealed class ApiHandler(ObjectStore store, FaultInjector faults, Action
             context.Response.ContentType = JsonContentType;
             await context.Response.StartAsync(context.RequestAborted);
             await context.Response.Body.FlushAsync(context.RequestAborted);
+
+            // Watches stay open: log them once they are established, not when they end.
+            Log(context, watch: true, injected: false);
             using var timeout = ParseInt(query["timeoutSeconds"], "timeoutSeconds") is int seconds and > 0
                 ? new CancellationTokenSource(TimeSpan.FromSeconds(seconds))
                 : new CancellationTokenSource();
