@@ -354,20 +354,20 @@ public sealed class ResourceInformer<T>
         switch (change.Type)
         {
             case WatchEventType.Added or WatchEventType.Modified:
-            {
-                obj = Normalize(obj);
-                var old = Cache.Upsert(obj);
-                Dispatch(new ResourceEvent<T>(old is null ? ResourceEventType.Added : ResourceEventType.Modified, obj, old));
-                break;
-            }
+                {
+                    obj = Normalize(obj);
+                    var old = Cache.Upsert(obj);
+                    Dispatch(new ResourceEvent<T>(old is null ? ResourceEventType.Added : ResourceEventType.Modified, obj, old));
+                    break;
+                }
 
             case WatchEventType.Deleted:
-            {
-                obj = Normalize(obj);
-                var old = Cache.Remove(ObjectKey.From(obj));
-                Dispatch(new ResourceEvent<T>(ResourceEventType.Deleted, obj, old));
-                break;
-            }
+                {
+                    obj = Normalize(obj);
+                    var old = Cache.Remove(ObjectKey.From(obj));
+                    Dispatch(new ResourceEvent<T>(ResourceEventType.Deleted, obj, old));
+                    break;
+                }
         }
     }
 

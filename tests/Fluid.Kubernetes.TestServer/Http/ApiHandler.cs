@@ -93,37 +93,37 @@ internal sealed class ApiHandler(ObjectStore store, FaultInjector faults, Action
                     await WatchAsync(context, request);
                     return;
                 case "GET":
-                {
-                    var page = store.List(resource, new ListQuery(
-                        request.Namespace, LabelSelector.Parse(query["labelSelector"]), FieldSelector.Parse(query["fieldSelector"]),
-                        ParseInt(query["limit"], "limit"), query["continue"]));
-                    await WriteJsonAsync(context, 200, ListBody(resource, page));
-                    return;
-                }
+                    {
+                        var page = store.List(resource, new ListQuery(
+                            request.Namespace, LabelSelector.Parse(query["labelSelector"]), FieldSelector.Parse(query["fieldSelector"]),
+                            ParseInt(query["limit"], "limit"), query["continue"]));
+                        await WriteJsonAsync(context, 200, ListBody(resource, page));
+                        return;
+                    }
 
                 case "POST":
                     await WriteJsonAsync(context, 201, store.Create(resource, request.Namespace, await ReadObjectAsync(context)).Clone());
                     return;
                 case "DELETE":
-                {
-                    var page = store.List(resource, new ListQuery(
-                        request.Namespace, LabelSelector.Parse(query["labelSelector"]), FieldSelector.Parse(query["fieldSelector"]), null, null));
-                    var options = await ReadDeleteRequestAsync(context);
-                    foreach (var item in page.Items)
                     {
-                        try
+                        var page = store.List(resource, new ListQuery(
+                            request.Namespace, LabelSelector.Parse(query["labelSelector"]), FieldSelector.Parse(query["fieldSelector"]), null, null));
+                        var options = await ReadDeleteRequestAsync(context);
+                        foreach (var item in page.Items)
                         {
-                            store.Delete(resource, item.Namespace, item.Name, options);
+                            try
+                            {
+                                store.Delete(resource, item.Namespace, item.Name, options);
+                            }
+                            catch (ApiException e) when (e.Code == 404)
+                            {
+                                // Deleted meanwhile (for example by garbage collection).
+                            }
                         }
-                        catch (ApiException e) when (e.Code == 404)
-                        {
-                            // Deleted meanwhile (for example by garbage collection).
-                        }
-                    }
 
-                    await WriteJsonAsync(context, 200, ApiException.Status(200, "", "deleted", resource));
-                    return;
-                }
+                        await WriteJsonAsync(context, 200, ApiException.Status(200, "", "deleted", resource));
+                        return;
+                    }
 
                 default:
                     throw new ApiException(405, "MethodNotAllowed", $"{method} is not supported on a collection");
@@ -146,51 +146,51 @@ internal sealed class ApiHandler(ObjectStore store, FaultInjector faults, Action
                 await WriteJsonAsync(context, 200, store.Update(resource, request.Namespace, name, await ReadObjectAsync(context), request.Subresource).Clone());
                 return;
             case (null or "status", "PATCH"):
-            {
-                CheckStatusSubresource(request);
-                var apply = await ReadPatchAsync(context);
-                await WriteJsonAsync(context, 200, store.Patch(resource, request.Namespace, name, apply, request.Subresource).Clone());
-                return;
-            }
+                {
+                    CheckStatusSubresource(request);
+                    var apply = await ReadPatchAsync(context);
+                    await WriteJsonAsync(context, 200, store.Patch(resource, request.Namespace, name, apply, request.Subresource).Clone());
+                    return;
+                }
 
             case (null, "DELETE"):
-            {
-                var outcome = store.Delete(resource, request.Namespace, name, await ReadDeleteRequestAsync(context));
-                if (outcome.Deleted && resource.ReturnDeletedObject)
                 {
-                    await WriteJsonAsync(context, 200, outcome.Object.Clone());
-                }
-                else if (outcome.Deleted)
-                {
-                    var status = ApiException.Status(200, "", "deleted", resource, name);
-                    status["details"]!["uid"] = outcome.Object.Uid;
-                    await WriteJsonAsync(context, 200, status);
-                }
-                else
-                {
-                    // Accepted: the object waits for its finalizers.
-                    await WriteJsonAsync(context, 202, outcome.Object.Clone());
-                }
+                    var outcome = store.Delete(resource, request.Namespace, name, await ReadDeleteRequestAsync(context));
+                    if (outcome.Deleted && resource.ReturnDeletedObject)
+                    {
+                        await WriteJsonAsync(context, 200, outcome.Object.Clone());
+                    }
+                    else if (outcome.Deleted)
+                    {
+                        var status = ApiException.Status(200, "", "deleted", resource, name);
+                        status["details"]!["uid"] = outcome.Object.Uid;
+                        await WriteJsonAsync(context, 200, status);
+                    }
+                    else
+                    {
+                        // Accepted: the object waits for its finalizers.
+                        await WriteJsonAsync(context, 202, outcome.Object.Clone());
+                    }
 
-                return;
-            }
+                    return;
+                }
 
             case ("scale", "GET"):
                 await WriteJsonAsync(context, 200, store.GetScale(resource, request.Namespace, name));
                 return;
             case ("scale", "PUT"):
-            {
-                var body = await ReadObjectAsync(context);
-                await WriteJsonAsync(context, 200, store.UpdateScale(resource, request.Namespace, name, _ => body));
-                return;
-            }
+                {
+                    var body = await ReadObjectAsync(context);
+                    await WriteJsonAsync(context, 200, store.UpdateScale(resource, request.Namespace, name, _ => body));
+                    return;
+                }
 
             case ("scale", "PATCH"):
-            {
-                var apply = await ReadPatchAsync(context);
-                await WriteJsonAsync(context, 200, store.UpdateScale(resource, request.Namespace, name, apply));
-                return;
-            }
+                {
+                    var apply = await ReadPatchAsync(context);
+                    await WriteJsonAsync(context, 200, store.UpdateScale(resource, request.Namespace, name, apply));
+                    return;
+                }
 
             case (null or "status" or "scale", _):
                 throw new ApiException(405, "MethodNotAllowed", $"{method} is not supported here");
@@ -289,22 +289,22 @@ internal sealed class ApiHandler(ObjectStore store, FaultInjector faults, Action
             case ["api"]:
                 return new JsonObject { ["kind"] = "APIVersions", ["versions"] = new JsonArray("v1") };
             case ["apis"]:
-            {
-                var groups = new JsonArray();
-                foreach (var group in resources.Where(r => r.Group.Length > 0).GroupBy(r => r.Group).OrderBy(g => g.Key, StringComparer.Ordinal))
                 {
-                    var versions = group.Select(r => r.Version).Distinct()
-                        .Select(v => (JsonNode)new JsonObject { ["groupVersion"] = $"{group.Key}/{v}", ["version"] = v }).ToArray();
-                    groups.Add(new JsonObject
+                    var groups = new JsonArray();
+                    foreach (var group in resources.Where(r => r.Group.Length > 0).GroupBy(r => r.Group).OrderBy(g => g.Key, StringComparer.Ordinal))
                     {
-                        ["name"] = group.Key,
-                        ["versions"] = new JsonArray(versions),
-                        ["preferredVersion"] = versions[0].DeepClone(),
-                    });
-                }
+                        var versions = group.Select(r => r.Version).Distinct()
+                            .Select(v => (JsonNode)new JsonObject { ["groupVersion"] = $"{group.Key}/{v}", ["version"] = v }).ToArray();
+                        groups.Add(new JsonObject
+                        {
+                            ["name"] = group.Key,
+                            ["versions"] = new JsonArray(versions),
+                            ["preferredVersion"] = versions[0].DeepClone(),
+                        });
+                    }
 
-                return new JsonObject { ["kind"] = "APIGroupList", ["apiVersion"] = "v1", ["groups"] = groups };
-            }
+                    return new JsonObject { ["kind"] = "APIGroupList", ["apiVersion"] = "v1", ["groups"] = groups };
+                }
 
             case ["api", var v]:
                 return ResourceList(resources, "", v);

@@ -32,13 +32,13 @@ public static class JsonPatch
                     Add(document, path, Value(op, i));
                     break;
                 case "move":
-                {
-                    string from = From(op, i);
-                    var moved = Get(document, from)?.DeepClone();
-                    Remove(document, from);
-                    Add(document, path, moved);
-                    break;
-                }
+                    {
+                        string from = From(op, i);
+                        var moved = Get(document, from)?.DeepClone();
+                        Remove(document, from);
+                        Add(document, path, moved);
+                        break;
+                    }
 
                 case "copy":
                     Add(document, path, Get(document, From(op, i))?.DeepClone());

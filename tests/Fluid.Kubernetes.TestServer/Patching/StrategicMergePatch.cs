@@ -40,66 +40,66 @@ public static class StrategicMergePatch
         switch (patch)
         {
             case JsonObject patchObject:
-            {
-                if (patchObject["$patch"]?.GetValue<string>() == "replace")
                 {
-                    var replacement = (JsonObject)patchObject.DeepClone();
-                    replacement.Remove("$patch");
-                    return replacement;
-                }
-
-                var result = target is JsonObject t ? (JsonObject)t.DeepClone() : new JsonObject();
-                foreach (var (key, value) in patchObject)
-                {
-                    if (key.StartsWith('$'))
+                    if (patchObject["$patch"]?.GetValue<string>() == "replace")
                     {
-                        continue;
+                        var replacement = (JsonObject)patchObject.DeepClone();
+                        replacement.Remove("$patch");
+                        return replacement;
                     }
 
-                    if (value is null)
+                    var result = target is JsonObject t ? (JsonObject)t.DeepClone() : new JsonObject();
+                    foreach (var (key, value) in patchObject)
                     {
-                        result.Remove(key);
-                    }
-                    else
-                    {
-                        result[key] = Merge(result[key], value, key);
-                    }
-                }
-
-                foreach (var (key, value) in patchObject)
-                {
-                    const string DeletePrefix = "$deleteFromPrimitiveList/";
-                    if (key.StartsWith(DeletePrefix, StringComparison.Ordinal) && value is JsonArray doomed
-                        && result[key[DeletePrefix.Length..]] is JsonArray list)
-                    {
-                        for (int i = list.Count - 1; i >= 0; i--)
+                        if (key.StartsWith('$'))
                         {
-                            if (doomed.Any(d => JsonNode.DeepEquals(d, list[i])))
+                            continue;
+                        }
+
+                        if (value is null)
+                        {
+                            result.Remove(key);
+                        }
+                        else
+                        {
+                            result[key] = Merge(result[key], value, key);
+                        }
+                    }
+
+                    foreach (var (key, value) in patchObject)
+                    {
+                        const string DeletePrefix = "$deleteFromPrimitiveList/";
+                        if (key.StartsWith(DeletePrefix, StringComparison.Ordinal) && value is JsonArray doomed
+                            && result[key[DeletePrefix.Length..]] is JsonArray list)
+                        {
+                            for (int i = list.Count - 1; i >= 0; i--)
                             {
-                                list.RemoveAt(i);
+                                if (doomed.Any(d => JsonNode.DeepEquals(d, list[i])))
+                                {
+                                    list.RemoveAt(i);
+                                }
                             }
                         }
                     }
-                }
 
-                return result;
-            }
+                    return result;
+                }
 
             case JsonArray patchArray when fieldName is not null && MergeKeys.TryGetValue(fieldName, out var mergeKey):
                 return MergeKeyedList(target as JsonArray, patchArray, mergeKey);
             case JsonArray patchArray when fieldName is not null && SetLists.Contains(fieldName):
-            {
-                var result = target is JsonArray t ? (JsonArray)t.DeepClone() : [];
-                foreach (var item in patchArray)
                 {
-                    if (!result.Any(existing => JsonNode.DeepEquals(existing, item)))
+                    var result = target is JsonArray t ? (JsonArray)t.DeepClone() : [];
+                    foreach (var item in patchArray)
                     {
-                        result.Add(item?.DeepClone());
+                        if (!result.Any(existing => JsonNode.DeepEquals(existing, item)))
+                        {
+                            result.Add(item?.DeepClone());
+                        }
                     }
-                }
 
-                return result;
-            }
+                    return result;
+                }
 
             default:
                 return patch?.DeepClone();
