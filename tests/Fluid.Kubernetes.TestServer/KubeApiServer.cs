@@ -60,7 +60,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         builder.Logging.ClearProviders();
         _app = builder.Build();
-        var handler = new ApiHandler(_store, _faults, _requests.Enqueue, WaitForWatchGateAsync, options.WatchGoneAsHttpStatus);
+        var handler = new ApiHandler(_store, _faults, _requests.Enqueue, WaitForWatchGateAsync, options.WatchGoneAsHttpStatus, _stopping.Token);
         _app.Run(handler.HandleAsync);
         Options = options;
     }

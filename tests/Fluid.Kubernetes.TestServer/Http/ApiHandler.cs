@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Http;
 namespace Fluid.Kubernetes.TestServer.Http;
 
 /// <summary>Turns HTTP requests into store operations and store results (or errors) into Kubernetes responses.</summary>
-internal sealed class ApiHandler(ObjectStore store, FaultInjector faults, Action<RequestRecord> log, Func<CancellationToken, Task> watchGate, bool goneAsHttpStatus)
+internal sealed class ApiHandler(ObjectStore store, FaultInjector faults, Action<RequestRecord> log, Func<CancellationToken, Task> watchGate, bool goneAsHttpStatus, CancellationToken serverStopping)
 {
     private const string JsonContentType = "application/json";
     private const string LoggedKey = "fluid.request-logged";
@@ -63,6 +63,10 @@ internal sealed class ApiHandler(ObjectStore store, FaultInjector faults, Action
         catch (PatchException e)
         {
             await WriteJsonAsync(context, 422, ApiException.Status(422, "Invalid", e.Message));
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested || serverStopping.IsCancellationRequested)
+        {
+            // The client went away or the server is stopping: nobody is left to answer.
         }
         finally
         {
@@ -202,7 +206,10 @@ internal sealed class ApiHandler(ObjectStore store, FaultInjector faults, Action
     private async Task WatchAsync(HttpContext context, ApiRequest request)
     {
         var query = context.Request.Query;
-        await watchGate(context.RequestAborted);
+        using (var gateWait = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, serverStopping))
+        {
+            await watchGate(gateWait.Token);
+        }
         WatchSubscription subscription;
         try
         {
@@ -231,7 +238,7 @@ internal sealed class ApiHandler(ObjectStore store, FaultInjector faults, Action
             using var timeout = ParseInt(query["timeoutSeconds"], "timeoutSeconds") is int seconds and > 0
                 ? new CancellationTokenSource(TimeSpan.FromSeconds(seconds))
                 : new CancellationTokenSource();
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, subscription.AbortRequested, timeout.Token);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, subscription.AbortRequested, timeout.Token, serverStopping);
             var reader = subscription.Lines.Reader;
             try
             {
@@ -249,9 +256,9 @@ internal sealed class ApiHandler(ObjectStore store, FaultInjector faults, Action
             {
                 context.Abort();
             }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested || context.RequestAborted.IsCancellationRequested)
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested || context.RequestAborted.IsCancellationRequested || serverStopping.IsCancellationRequested)
             {
-                // timeoutSeconds elapsed (a clean end of stream), or the client went away.
+                // timeoutSeconds elapsed (a clean end of stream), the client went away, or the server is stopping.
             }
         }
         finally

@@ -258,12 +258,12 @@ public sealed class ResourceInformerTests
     public async Task Run_Bookmarks_KeepQuietWatchAliveAndAdvanceVersion()
     {
         await using var cluster = await TestCluster.StartAsync(new KubeApiServerOptions { BookmarkInterval = TimeSpan.FromMilliseconds(100) });
-        var options = new InformerOptions { WatchdogTimeout = TimeSpan.FromMilliseconds(700) };
+        var options = new InformerOptions { WatchdogTimeout = TimeSpan.FromMilliseconds(1200) };
         var (informer, _, run, stop) = await StartAsync(cluster, ResourceTypes.Pods, options);
         await cluster.Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new() { Name = "other-resource", NamespaceProperty = "default" } }, "default");
 
         await Eventually.TrueAsync(() => informer.ResourceVersion == cluster.Server.ResourceVersion.ToString(), "bookmark advanced the version");
-        await Task.Delay(1500);
+        await Task.Delay(1800);
 
         Assert.Equal(0, informer.WatchdogRestarts);
         Assert.Equal(1, informer.WatchCount);

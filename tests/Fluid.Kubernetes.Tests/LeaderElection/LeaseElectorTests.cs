@@ -11,13 +11,13 @@ namespace Fluid.Kubernetes.Tests.LeaderElection;
 
 public sealed class LeaseElectorTests
 {
-    private static LeaderElectionOptions Options(string identity, double leaseSeconds = 2, bool release = true) => new()
+    private static LeaderElectionOptions Options(string identity, double leaseSeconds = 2, bool release = true, double renewDeadlineSeconds = 1.5) => new()
     {
         Namespace = "fluid-system",
         LeaseName = "fluid-controller",
         Identity = identity,
         LeaseDuration = TimeSpan.FromSeconds(leaseSeconds),
-        RenewDeadline = TimeSpan.FromSeconds(1.5),
+        RenewDeadline = TimeSpan.FromSeconds(renewDeadlineSeconds),
         RetryPeriod = TimeSpan.FromMilliseconds(200),
         ReleaseOnCancel = release,
     };
@@ -198,7 +198,7 @@ public sealed class LeaseElectorTests
         var host = new ControllerHost("lease-test", queue, reconciler, workers: 2);
         queue.Add(new ObjectKey("default", "a"));
         queue.Add(new ObjectKey("default", "b"));
-        await using var leader = new Candidate(cluster.NewClient(), Options("a"), host.RunAsync);
+        await using var leader = new Candidate(cluster.NewClient(), Options("a", leaseSeconds: 3), host.RunAsync);
         await Eventually.TrueAsync(() => Volatile.Read(ref reconciles) > 5, "reconciling while leader");
 
         cluster.Server.InjectFault(new FaultRule { Method = "PUT", Resource = "leases", Count = 100_000, StatusCode = 500 });
@@ -207,8 +207,8 @@ public sealed class LeaseElectorTests
         var lostAfter = watch.Elapsed;
         await Eventually.TrueAsync(() => leader.Active == 0, "work stopped");
 
-        // The renew deadline is 1.5 s and the lease 2 s: the work must stop before another replica could lead.
-        Assert.True(lostAfter < TimeSpan.FromSeconds(2), $"leadership lost only after {lostAfter}");
+        // The renew deadline is 1.5 s and the lease 3 s: the work must stop before another replica could lead.
+        Assert.True(lostAfter < TimeSpan.FromSeconds(3), $"leadership lost only after {lostAfter}");
         int after = Volatile.Read(ref reconciles);
         await Task.Delay(500);
         Assert.Equal(after, Volatile.Read(ref reconciles));
@@ -220,7 +220,7 @@ public sealed class LeaseElectorTests
     public async Task LeaseTakenByAnother_LeaderStepsDownAtNextRenewal()
     {
         await using var cluster = await TestCluster.StartAsync();
-        await using var a = new Candidate(cluster.NewClient(), Options("a", leaseSeconds: 10));
+        await using var a = new Candidate(cluster.NewClient(), Options("a", leaseSeconds: 10, renewDeadlineSeconds: 6));
         await Eventually.TrueAsync(() => a.Elector.IsLeader, "a leads");
 
         var lease = await LeaseAsync(cluster);
@@ -230,7 +230,8 @@ public sealed class LeaseElectorTests
         var watch = Stopwatch.StartNew();
 
         await Eventually.TrueAsync(() => !a.Elector.IsLeader && a.Active == 0, "a steps down");
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1.2), $"stepped down after {watch.Elapsed}");
+        // Well before the 6 s renew deadline: seeing another holder ends leadership at once.
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"stepped down after {watch.Elapsed}");
         Assert.Equal("intruder", a.Elector.ObservedHolder);
         Assert.Equal("intruder", (await LeaseAsync(cluster)).Spec.HolderIdentity);
     }
