@@ -374,7 +374,7 @@ public sealed class ResourceInformer<T>
     private void Dispatch(ResourceEvent<T> change)
     {
         _metrics?.InformerEvents.Add(1, new("resource", _name), new("type", change.Type.ToString().ToLowerInvariant()));
-        foreach (var handler in _handlers)
+        foreach (var handler in Volatile.Read(ref _handlers))
         {
             try
             {

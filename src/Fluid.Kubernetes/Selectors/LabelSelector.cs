@@ -30,9 +30,13 @@ public sealed class LabelSelector
             {
                 depth++;
             }
-            else if (c == ')')
+            else if (c == ')' && --depth < 0)
             {
-                depth--;
+                throw new FormatException($"label selector '{selector}' has an unbalanced ')'");
+            }
+            else if (i == selector.Length && depth != 0)
+            {
+                throw new FormatException($"label selector '{selector}' has an unclosed '('");
             }
             else if (c == ',' && depth == 0)
             {

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Fluid.Kubernetes.Informers;
 using Fluid.Kubernetes.Resources;
 using Fluid.Kubernetes.TestServer;
+using Fluid.Kubernetes.TestServer.Control;
 using k8s;
 using k8s.Models;
 
@@ -293,6 +294,29 @@ public sealed class ResourceInformerTests
         var found = Assert.Single(informer.Cache.ByIndex("mount", "s3://bucket/imagenet"));
         Assert.Equal("imagenet", found.Metadata.Name);
         Assert.Empty(informer.Cache.ByIndex("mount", "s3://other"));
+        await stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task Run_ListFailsTwice_RetriesWithBackoffThenSyncs()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var pods = new ResourceClient<V1Pod>(cluster.Client, ResourceTypes.Pods);
+        await pods.CreateAsync(Pod("a"));
+        cluster.Server.InjectFault(new FaultRule { Method = "GET", Resource = "pods", Watch = false, Count = 2, StatusCode = 503 });
+        var informer = new ResourceInformer<V1Pod>(pods, new InformerOptions { MinRetryDelay = TimeSpan.FromMilliseconds(100) });
+        using var stop = new CancellationTokenSource();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        var run = informer.RunAsync(stop.Token);
+        await informer.WaitForSyncAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Two failures: waits of at least 100 ms and 200 ms before the third list.
+        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(300), $"synced after {started.Elapsed}");
+        Assert.Equal(1, informer.ListCount);
+        Assert.Equal(1, informer.Cache.Count);
+        Assert.Equal([503, 503, 200], cluster.Server.RequestLog.Where(r => r.Method == "GET" && !r.Watch).Select(r => r.StatusCode));
         await stop.CancelAsync();
         await run;
     }
