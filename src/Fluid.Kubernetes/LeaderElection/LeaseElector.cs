@@ -78,9 +78,9 @@ public sealed record LeaderElectionOptions
 /// while clocks run at the same rate. Writes are conditional on the Lease's resourceVersion.
 /// </summary>
 /// <remarks>
-/// KubernetesClient ships a LeaderElector; this one exists because that one keeps a renew attempt running after
-/// its renew deadline has passed (so a replica that has stopped leading can still renew the lease), does not
-/// release the lease when stopped, and offers no leadership-scoped cancellation token.
+/// KubernetesClient ships a LeaderElector; this one exists because that one (21.0.8), with every renewal failing,
+/// kept reporting leadership well past its renew deadline when run against the test API server, does not
+/// release the lease when stopped, and offers no leadership-scoped cancellation token (see docs/operator.md).
 /// </remarks>
 public sealed class LeaseElector
 {
