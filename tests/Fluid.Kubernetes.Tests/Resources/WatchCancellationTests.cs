@@ -2,9 +2,10 @@ using Fluid.Kubernetes.Resources;
 using k8s;
 using k8s.Models;
 
-namespace Fluid.Kubernetes.Tests.Server;
+namespace Fluid.Kubernetes.Tests.Resources;
 
-public sealed class SmokeTests
+/// <summary>Cancelling a ResourceClient watch closes its connection, even when the server has gone silent.</summary>
+public sealed class WatchCancellationTests
 {
     [Fact]
     public async Task MutedWatch_Cancelled_ClosesConnection()
