@@ -3,10 +3,10 @@ namespace Fluid.Testing;
 /// <summary>Locations tests need: the repository root, the installed test tools, unique temp directories.</summary>
 public static class TestPaths
 {
-    private static readonly Lazy<string> s_repositoryRoot = new(FindRepositoryRoot);
+    private static readonly Lazy<string> LazyRepositoryRoot = new(FindRepositoryRoot);
 
     /// <summary>The directory holding Fluid.slnx.</summary>
-    public static string RepositoryRoot => s_repositoryRoot.Value;
+    public static string RepositoryRoot => LazyRepositoryRoot.Value;
 
     /// <summary>artifacts/tools, where scripts/install-test-deps.sh installs npm tools.</summary>
     public static string ToolsDirectory => Path.Combine(RepositoryRoot, "artifacts", "tools");

@@ -16,7 +16,7 @@ namespace Fluid.Storage.Local;
 /// </summary>
 internal sealed class LocalUnderFileSystem : IUnderFileSystem
 {
-    private static readonly EnumerationOptions s_enumerationOptions = new()
+    private static readonly EnumerationOptions ListingOptions = new()
     {
         RecurseSubdirectories = false,
         IgnoreInaccessible = true,
@@ -204,7 +204,7 @@ internal sealed class LocalUnderFileSystem : IUnderFileSystem
         var enumerable = new FileSystemEnumerable<ChildName>(
             resolved.RealPath,
             static (ref FileSystemEntry entry) => new ChildName(entry.FileName.ToString(), (entry.Attributes & FileAttributes.ReparsePoint) != 0),
-            s_enumerationOptions);
+            ListingOptions);
         return new DirectoryListing(resolved.RealPath, enumerable);
     }
 
@@ -253,6 +253,8 @@ internal sealed class LocalUnderFileSystem : IUnderFileSystem
 
     private Resolved? ResolveReal(string fullPath, string path)
     {
+        // Checked first so a missing mount root is reported as such, not as a missing file.
+        var realRoot = RealRoot();
         var errno = LinuxNative.RealPath(fullPath, out var real);
         switch (errno)
         {
@@ -271,7 +273,7 @@ internal sealed class LocalUnderFileSystem : IUnderFileSystem
                 throw new UfsAttemptException(UfsErrorKind.Unavailable, LinuxNative.Describe(errno), transient: errno is LinuxNative.EIO or LinuxNative.ESTALE);
         }
 
-        if (!IsInsideRoot(real, RealRoot()))
+        if (!IsInsideRoot(real, realRoot))
         {
             StorageLog.SymlinkOutsideRoot(_logger, _runner.MountLabel, path);
             return null;

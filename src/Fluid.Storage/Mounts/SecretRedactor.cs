@@ -10,7 +10,7 @@ public sealed class SecretRedactor
     public const string Mask = "***";
 
     // Fragments of normalised option keys (lower case, no '.', '-' or '_') that hold credentials.
-    private static readonly string[] s_sensitiveFragments =
+    private static readonly string[] SensitiveFragments =
         ["secret", "password", "passwd", "token", "accesskey", "credential", "authorization", "apikey", "privatekey", "cookie"];
 
     private readonly string[] _secrets;
@@ -69,7 +69,7 @@ public sealed class SecretRedactor
         }
 
         var text = normalised[..length];
-        foreach (var fragment in s_sensitiveFragments)
+        foreach (var fragment in SensitiveFragments)
         {
             if (text.Contains(fragment, StringComparison.Ordinal))
             {

@@ -18,17 +18,17 @@ public sealed record UfsMount(
     IReadOnlyDictionary<string, string> Options,
     IReadOnlyDictionary<string, string> SecretOptions)
 {
-    private static readonly IReadOnlyDictionary<string, string> s_empty = new Dictionary<string, string>();
+    private static readonly IReadOnlyDictionary<string, string> EmptyOptions = new Dictionary<string, string>();
 
     /// <summary>A mount without options.</summary>
     public UfsMount(string name, string mountPoint)
-        : this(name, mountPoint, s_empty, s_empty)
+        : this(name, mountPoint, EmptyOptions, EmptyOptions)
     {
     }
 
     /// <summary>A mount with plain options only.</summary>
     public UfsMount(string name, string mountPoint, IReadOnlyDictionary<string, string> options)
-        : this(name, mountPoint, options, s_empty)
+        : this(name, mountPoint, options, EmptyOptions)
     {
     }
 
