@@ -205,9 +205,13 @@ internal sealed class HttpUnderFileSystem : IUnderFileSystem
         switch (response.StatusCode)
         {
             case HttpStatusCode.PartialContent:
-                var range = response.Content.Headers.ContentRange;
-                var partVersion = VersionOf(response.Content.Headers.LastModified, response.Headers.ETag, range?.Length ?? file.Length);
-                if (range?.From != offset || (range.Length is { } total && total != file.Length) || !SameVersion(partVersion, file.Version))
+                if (response.Content.Headers.ContentRange is not { } range)
+                {
+                    throw new UfsAttemptException(UfsErrorKind.Unavailable, "the server answered 206 without a Content-Range", transient: false);
+                }
+
+                var partVersion = VersionOf(response.Content.Headers.LastModified, response.Headers.ETag, range.Length ?? file.Length);
+                if (range.From != offset || (range.Length is { } total && total != file.Length) || !SameVersion(partVersion, file.Version))
                 {
                     throw new UfsAttemptException(UfsErrorKind.VersionMismatch, $"the file changed (version {file.Version}, now {partVersion})", transient: false);
                 }
@@ -323,50 +327,66 @@ internal sealed class HttpUnderFileSystem : IUnderFileSystem
         var chars = new char[8 * 1024];
         var hrefs = new List<string>();
         var pending = new Queue<Task<UfsEntry?>>();
-        string? previous = null;
-        while (true)
+        try
         {
-            var count = await ReadCharsAsync(text, chars, idle, path, cancellationToken).ConfigureAwait(false);
-            if (count > 0)
+            string? previous = null;
+            while (true)
             {
-                scanner.Feed(chars.AsSpan(0, count), hrefs);
-            }
-
-            foreach (var href in hrefs)
-            {
-                // Fancy indexes link each entry twice (icon and name).
-                if (href == previous || ChildOf(directoryUri, href) is not { } child)
+                var count = await ReadCharsAsync(text, chars, idle, path, cancellationToken).ConfigureAwait(false);
+                if (count > 0)
                 {
-                    continue;
+                    scanner.Feed(chars.AsSpan(0, count), hrefs);
                 }
 
-                previous = href;
-                var childPath = UfsPath.Combine(path, child.Name);
-                pending.Enqueue(child.IsDirectory
-                    ? Task.FromResult<UfsEntry?>(new UfsEntry(childPath, IsDirectory: true, 0, DateTimeOffset.UnixEpoch, "dir"))
-                    : StatAsync(childPath, cancellationToken));
-                while (pending.Count >= HtmlHeadWindow)
+                foreach (var href in hrefs)
                 {
-                    if (await pending.Dequeue().ConfigureAwait(false) is { } entry)
+                    // Fancy indexes link each entry twice (icon and name).
+                    if (href == previous || ChildOf(directoryUri, href) is not { } child)
                     {
-                        yield return entry;
+                        continue;
+                    }
+
+                    previous = href;
+                    var childPath = UfsPath.Combine(path, child.Name);
+                    pending.Enqueue(child.IsDirectory
+                        ? Task.FromResult<UfsEntry?>(new UfsEntry(childPath, IsDirectory: true, 0, DateTimeOffset.UnixEpoch, "dir"))
+                        : StatAsync(childPath, cancellationToken));
+                    while (pending.Count >= HtmlHeadWindow)
+                    {
+                        if (await pending.Dequeue().ConfigureAwait(false) is { } entry)
+                        {
+                            yield return entry;
+                        }
                     }
                 }
+
+                hrefs.Clear();
+                if (count == 0)
+                {
+                    break;
+                }
             }
 
-            hrefs.Clear();
-            if (count == 0)
+            while (pending.Count > 0)
             {
-                break;
+                if (await pending.Dequeue().ConfigureAwait(false) is { } entry)
+                {
+                    yield return entry;
+                }
             }
         }
-
-        while (pending.Count > 0)
+        finally
         {
-            if (await pending.Dequeue().ConfigureAwait(false) is { } entry)
-            {
-                yield return entry;
-            }
+            Abandon(pending);
+        }
+    }
+
+    // When a consumer stops early or a stat fails, the stats still in flight are left to finish; observe their failures.
+    private static void Abandon(Queue<Task<UfsEntry?>> pending)
+    {
+        while (pending.TryDequeue(out var task))
+        {
+            _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }
 

@@ -118,7 +118,19 @@ internal sealed class LocalUnderFileSystem : IUnderFileSystem
     {
         // Opening can block on a hung network file system, so it runs on the pool and the attempt can
         // time out; the data read itself is never abandoned because it writes into the caller's buffer.
-        var handle = await Task.Run(() => OpenVerified(file), cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var open = Task.Run(() => OpenVerified(file), cancellationToken);
+        SafeFileHandle handle;
+        try
+        {
+            handle = await open.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The open may still finish later: close what it opens.
+            _ = open.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            throw;
+        }
+
         using (handle)
         {
             var total = 0;
