@@ -182,6 +182,43 @@ public sealed class ResilienceTests
         Assert.Contains("list \"\"", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("http-json")]
+    [InlineData("http-html")]
+    [InlineData("s3")]
+    public async Task List_SlowConsumer_DoesNotTimeOut(string connector)
+    {
+        // Only the server's silence counts against the timeout, not the time a consumer takes. The
+        // directory is large enough that its index arrives in several reads (and S3 pages).
+        var directory = $"slow-{connector}-{Guid.NewGuid():N}";
+        const int files = 300;
+        if (connector == "s3")
+        {
+            await Parallel.ForAsync(0, files, async (i, _) => await _servers.S3.PutAsync(_servers.Bucket, $"scratch/{directory}/{i:D4}-{new string('x', 60)}", [1]));
+        }
+        else
+        {
+            Directory.CreateDirectory(Path.Combine(_servers.Nginx.Root, "scratch", directory));
+            for (var i = 0; i < files; i++)
+            {
+                File.Create(Path.Combine(_servers.Nginx.Root, "scratch", directory, $"{i:D4}-{new string('x', 60)}")).Dispose();
+            }
+        }
+
+        var options = new Dictionary<string, string> { ["timeout"] = "300ms", ["retries"] = "0", ["page-size"] = "100" };
+        await using var ufs = _servers.Create(connector, "scratch", options);
+        var count = 0;
+        await foreach (var entry in ufs.ListAsync(directory, CancellationToken.None))
+        {
+            if (count++ is 0 or 150)
+            {
+                await Task.Delay(500);
+            }
+        }
+
+        Assert.Equal(files, count);
+    }
+
     private int UpstreamPort(string connector) => connector == "s3" ? _servers.S3.Port : _servers.Nginx.Port;
 
     private IUnderFileSystem CreateBehind(FaultProxy proxy, string connector, IReadOnlyDictionary<string, string> options, string root = "tree")

@@ -139,14 +139,14 @@ internal sealed class HttpUnderFileSystem : IUnderFileSystem
             var mediaType = response.Content.Headers.ContentType?.MediaType ?? string.Empty;
             var json = _indexFormat == HttpIndexFormat.Json || (_indexFormat == HttpIndexFormat.Auto && mediaType.Contains("json", StringComparison.OrdinalIgnoreCase));
 
-            // Every chunk of the body must arrive within the timeout; the listing as a whole may take longer.
-            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            // Every chunk of the body must arrive within the timeout; the listing as a whole may take
+            // longer, and time the consumer spends between entries does not count.
             var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             await using (body.ConfigureAwait(false))
             {
                 var entries = json
-                    ? ListJsonAsync(path, body, idle, cancellationToken)
-                    : ListHtmlAsync(path, directoryUri, body, idle, cancellationToken);
+                    ? ListJsonAsync(path, body, cancellationToken)
+                    : ListHtmlAsync(path, directoryUri, body, cancellationToken);
                 await foreach (var entry in entries.ConfigureAwait(false))
                 {
                     yield return entry;
@@ -283,11 +283,11 @@ internal sealed class HttpUnderFileSystem : IUnderFileSystem
     // A time-based version from a response equals the expected one when the second and size match.
     private static bool SameVersion(string actual, string expected) => string.Equals(actual, expected, StringComparison.Ordinal);
 
-    private async IAsyncEnumerable<UfsEntry> ListJsonAsync(string path, Stream body, CancellationTokenSource idle, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<UfsEntry> ListJsonAsync(string path, Stream body, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var reader = new NginxJsonIndexReader();
         var batch = new List<IndexItem>(256);
-        while (await NextBatchAsync(reader, body, batch, idle, path, cancellationToken).ConfigureAwait(false))
+        while (await NextBatchAsync(reader, body, batch, path, cancellationToken).ConfigureAwait(false))
         {
             foreach (var item in batch)
             {
@@ -307,8 +307,9 @@ internal sealed class HttpUnderFileSystem : IUnderFileSystem
         }
     }
 
-    private async Task<bool> NextBatchAsync(NginxJsonIndexReader reader, Stream body, List<IndexItem> batch, CancellationTokenSource idle, string path, CancellationToken cancellationToken)
+    private async Task<bool> NextBatchAsync(NginxJsonIndexReader reader, Stream body, List<IndexItem> batch, string path, CancellationToken cancellationToken)
     {
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         idle.CancelAfter(_runner.Policy.Timeout);
         try
         {
@@ -320,7 +321,7 @@ internal sealed class HttpUnderFileSystem : IUnderFileSystem
         }
     }
 
-    private async IAsyncEnumerable<UfsEntry> ListHtmlAsync(string path, Uri directoryUri, Stream body, CancellationTokenSource idle, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<UfsEntry> ListHtmlAsync(string path, Uri directoryUri, Stream body, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var text = new StreamReader(body, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 16 * 1024);
         var scanner = new HtmlIndexScanner();
@@ -332,7 +333,7 @@ internal sealed class HttpUnderFileSystem : IUnderFileSystem
             string? previous = null;
             while (true)
             {
-                var count = await ReadCharsAsync(text, chars, idle, path, cancellationToken).ConfigureAwait(false);
+                var count = await ReadCharsAsync(text, chars, path, cancellationToken).ConfigureAwait(false);
                 if (count > 0)
                 {
                     scanner.Feed(chars.AsSpan(0, count), hrefs);
@@ -390,8 +391,9 @@ internal sealed class HttpUnderFileSystem : IUnderFileSystem
         }
     }
 
-    private async Task<int> ReadCharsAsync(StreamReader text, char[] chars, CancellationTokenSource idle, string path, CancellationToken cancellationToken)
+    private async Task<int> ReadCharsAsync(StreamReader text, char[] chars, string path, CancellationToken cancellationToken)
     {
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         idle.CancelAfter(_runner.Policy.Timeout);
         try
         {
