@@ -194,6 +194,7 @@ internal sealed class FuseFileSystem : IRequestDispatcher, IDisposable
         if (node is not null)
         {
             node.Attributes = new NodeAttributes(node.Attributes.Entry, 0);
+            DropSharedFile(node);
             var inode = new FuseNotifyInvalInodeOut { Ino = node.Id, Off = 0, Len = 0 };
             _session.Notify(FuseNotifyCode.InvalidateInode, MemoryMarshal.AsBytes(new ReadOnlySpan<FuseNotifyInvalInodeOut>(in inode)));
         }
@@ -556,7 +557,13 @@ internal sealed class FuseFileSystem : IRequestDispatcher, IDisposable
             entry = stat.Value with { Name = name };
         }
 
+        var previousVersion = existing?.Attributes.Entry.Version;
         var node = _inodes.Remember(path, InodeTable.ChildHash(parent, name), entry, now + _ttlTicks);
+        if (ReferenceEquals(node, existing) && previousVersion != entry.Version)
+        {
+            DropSharedFile(node);
+        }
+
         if (!ReplyEntry(context, node))
         {
             _inodes.Forget(node.Id, 1);
@@ -637,7 +644,12 @@ internal sealed class FuseFileSystem : IRequestDispatcher, IDisposable
                 return;
             }
 
+            var previous = node.Attributes.Entry.Version;
             node.Attributes = new NodeAttributes(stat.Value with { Name = node.Attributes.Entry.Name }, now + _ttlTicks);
+            if (previous != stat.Value.Version)
+            {
+                DropSharedFile(node);
+            }
         }
 
         var attr = new FuseAttrOut { AttrValid = _ttlSeconds, AttrValidNsec = _ttlNanoseconds };
@@ -836,6 +848,35 @@ internal sealed class FuseFileSystem : IRequestDispatcher, IDisposable
         finally
         {
             _readBuffers.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// The content changed: the next read opens the new version. The old handle is disposed once reads
+    /// that may still use it are past their deadline.
+    /// </summary>
+    private void DropSharedFile(Node node)
+    {
+        Task<FsResult<IFuseFile>>? shared;
+        lock (node)
+        {
+            shared = node.SharedFile;
+            node.SharedFile = null;
+        }
+
+        if (shared is not null)
+        {
+            _ = DisposeLaterAsync(shared, _options.RequestTimeout);
+        }
+    }
+
+    private static async Task DisposeLaterAsync(Task<FsResult<IFuseFile>> shared, TimeSpan delay)
+    {
+        var result = await shared;
+        await Task.Delay(delay);
+        if (result.IsSuccess)
+        {
+            result.Value.Dispose();
         }
     }
 

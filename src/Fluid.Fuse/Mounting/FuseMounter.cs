@@ -142,7 +142,8 @@ internal static unsafe class FuseMounter
         var thread = new Thread(() =>
         {
             StatxBuffer buffer;
-            result = LibC.Statx(-100, path, 0, LibC.StatxBasicStats, &buffer) == 0 ? 0 : LibC.LastError;
+            // AT_STATX_FORCE_SYNC: cached attributes of a dead mount would otherwise still answer.
+            result = LibC.Statx(-100, path, LibC.AtStatxForceSync, LibC.StatxBasicStats, &buffer) == 0 ? 0 : LibC.LastError;
         })
         { IsBackground = true, Name = "fuse-stale-probe" };
         thread.Start();

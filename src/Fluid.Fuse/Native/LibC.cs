@@ -28,6 +28,7 @@ internal static unsafe partial class LibC
 
     public const int AtEmptyPath = 0x1000;
     public const int AtSymlinkNoFollow = 0x100;
+    public const int AtStatxForceSync = 0x2000;
     public const uint StatxBasicStats = 0x7ff;
 
     public const ulong ResolveNoMagicLinks = 0x02;
