@@ -23,7 +23,7 @@ public sealed class PassthroughAndStatFsTests
     public async Task LocalFileBackedOpen_UsesPassthrough_AndReadsTheRightBytes()
     {
         using var tree = new TestTree();
-        await using var mount = await TestMount.StartAsync(tree, TestMount.DefaultOptions with { Passthrough = PassthroughMode.Auto });
+        await using var mount = await TestMount.StartAsync(tree, TestMount.DefaultOptions with { Passthrough = PassthroughMode.Auto, PassthroughMinSize = 0 });
         Assert.Equal(KernelSupportsPassthrough, mount.Mount.PassthroughActive);
         if (!mount.Mount.PassthroughActive)
         {

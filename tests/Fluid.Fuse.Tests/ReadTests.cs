@@ -12,7 +12,7 @@ public sealed class ReadTests
 
     internal static FuseOptions OptionsFor(string mode) => mode switch
     {
-        "passthrough" => TestMount.DefaultOptions with { Passthrough = PassthroughMode.Auto },
+        "passthrough" => TestMount.DefaultOptions with { Passthrough = PassthroughMode.Auto, PassthroughMinSize = 0 },
         "zero-message" => TestMount.DefaultOptions with { Passthrough = PassthroughMode.Off, ZeroMessageOpens = true },
         "open-messages" => TestMount.DefaultOptions with { Passthrough = PassthroughMode.Off, ZeroMessageOpens = false },
         _ => throw new ArgumentOutOfRangeException(nameof(mode)),

@@ -16,7 +16,7 @@ internal static class MountDirCommand
         var timeout = new Option<double>("--timeout") { Description = "Seconds after which an unanswered request gets EIO.", DefaultValueFactory = _ => 30 };
         var threads = new Option<int>("--threads") { Description = "Reader threads.", DefaultValueFactory = _ => 4 };
         var passthrough = new Option<PassthroughMode>("--passthrough") { Description = "FUSE passthrough for local files: Auto or Off.", DefaultValueFactory = _ => PassthroughMode.Auto };
-        var passthroughMinSize = new Option<long>("--passthrough-min-size") { Description = "Smaller files are served through the page cache instead of passthrough.", DefaultValueFactory = _ => 0 };
+        var passthroughMinSize = new Option<long>("--passthrough-min-size") { Description = "Smaller files are served through the page cache instead of passthrough.", DefaultValueFactory = _ => new FuseOptions().PassthroughMinSize };
         var openMessages = new Option<bool>("--open-messages") { Description = "Keep OPEN/RELEASE round trips even without passthrough." };
         var kernelWritable = new Option<bool>("--kernel-writable") { Description = "Mount without MS_RDONLY (write attempts then reach the file system, which answers EROFS).", Hidden = true };
         var stats = new Option<bool>("--stats") { Description = "Print the request counters when unmounting." };

@@ -443,7 +443,7 @@ internal sealed class FuseFileSystem : IRequestDispatcher, IDisposable
             }
         }
 
-        file.File.Dispose();
+        file.File?.Dispose();
     }
 
     private async Task ProcessAsync(RequestContext context)
@@ -678,17 +678,26 @@ internal sealed class FuseFileSystem : IRequestDispatcher, IDisposable
             return;
         }
 
-        var opened = await _backend.OpenAsync(node.Path, context.CancellationToken);
-        if (!opened.IsSuccess)
+        var entry = node.Attributes.Entry;
+        IFuseFile? file = null;
+        SafeFileHandle? backing = null;
+        if (_passthrough && entry.Length >= _options.PassthroughMinSize)
         {
-            _session.ReplyError(context, opened.Error);
-            return;
+            // Only a passthrough candidate needs the backend at open time (for its backing file).
+            var opened = await _backend.OpenAsync(node.Path, context.CancellationToken);
+            if (!opened.IsSuccess)
+            {
+                _session.ReplyError(context, opened.Error);
+                return;
+            }
+
+            file = opened.Value;
+            backing = file.BackingFile;
         }
 
-        var file = opened.Value;
-        var entry = node.Attributes.Entry;
-        var backing = file.BackingFile;
-        var wantPassthrough = _passthrough && backing is { IsInvalid: false, IsClosed: false } && entry.Length >= _options.PassthroughMinSize;
+        // Otherwise the open is pure bookkeeping: reads use the node's shared backend handle, and a warm
+        // open of a cached file costs the OPEN and RELEASE round trips and nothing else.
+        var wantPassthrough = backing is { IsInvalid: false, IsClosed: false };
         var passthrough = false;
         var backingId = 0;
         bool keepCache;
@@ -794,7 +803,7 @@ internal sealed class FuseFileSystem : IRequestDispatcher, IDisposable
     private async ValueTask ReadAsync(RequestContext context)
     {
         var read = context.Read<FuseReadIn>();
-        IFuseFile file;
+        IFuseFile? file = null;
         if (read.Fh != 0)
         {
             if (_files.Get(read.Fh) is not { } open)
@@ -805,9 +814,10 @@ internal sealed class FuseFileSystem : IRequestDispatcher, IDisposable
 
             file = open.File;
         }
-        else
+
+        if (file is null)
         {
-            // Zero-message opens: the kernel reads by node, served by one backend handle per node.
+            // Zero-message opens (and opens without their own handle): one backend handle per node serves reads.
             if (!_inodes.TryGet(context.NodeId, out var node))
             {
                 _session.ReplyError(context, Errno.ESTALE);

@@ -95,11 +95,12 @@ internal sealed class HandleTable<T>
 }
 
 /// <summary>A file the kernel opened through OPEN.</summary>
-internal sealed class OpenFile(Node node, IFuseFile file, bool passthrough)
+internal sealed class OpenFile(Node node, IFuseFile? file, bool passthrough)
 {
     public Node Node { get; } = node;
 
-    public IFuseFile File { get; } = file;
+    /// <summary>The backend handle opened for this open (passthrough candidates), or null: reads then use the node's shared handle.</summary>
+    public IFuseFile? File { get; } = file;
 
     public bool Passthrough { get; } = passthrough;
 }
