@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Reads a directory tree the way a training loader does and prints the rate.
 
-usage: read.py large|small ROOT READERS PASSES
+usage: read.py large|small ROOT READERS PASSES [REPEAT]
 
 large: every file is cut into 32 MiB pieces that READERS processes read with 1 MiB preads; prints MB/s.
-small: READERS processes open, read whole and close every file; prints files/s.
+small: READERS processes open, read whole and close every file (REPEAT times per pass); prints files/s.
 The first pass warms the caches and is not counted; the best of the remaining PASSES is printed.
 """
 import os
@@ -59,6 +59,7 @@ def read_whole(paths):
 
 def main():
     mode, root, readers, passes = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    repeat = int(sys.argv[5]) if len(sys.argv) > 5 else 1
     paths = files_under(root)
     if mode == "large":
         work = []
@@ -68,7 +69,7 @@ def main():
                 work.append((p, start, min(CHUNK, size - start)))
     else:
         per = 32
-        work = [paths[i : i + per] for i in range(0, len(paths), per)]
+        work = [paths[i : i + per] for i in range(0, len(paths), per)] * repeat
     fn = read_piece if mode == "large" else read_whole
     best = None
     with Pool(readers) as pool:
@@ -76,7 +77,7 @@ def main():
             t0 = time.perf_counter()
             total = sum(pool.map(fn, work, chunksize=1))
             elapsed = time.perf_counter() - t0
-            rate = total / elapsed / 1e6 if mode == "large" else len(paths) / elapsed
+            rate = total / elapsed / 1e6 if mode == "large" else len(paths) * repeat / elapsed
             if i > 0 and (best is None or rate > best):
                 best = rate
     print("%.1f" % best)

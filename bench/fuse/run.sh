@@ -57,6 +57,7 @@ for i in range(count):
 EOF
   touch "$marker"
 fi
+sync # no writeback of the generated data may disturb the measurements
 
 mounts=()
 pids=()
@@ -102,7 +103,7 @@ measure() {
   local label="$1" dir="$2"
   for r in "${readers[@]}"; do
     result["$label,large,$r"]="$(python3 "$reader" large "$dir/large" "$r" "$passes")"
-    result["$label,small,$r"]="$(python3 "$reader" small "$dir/small" "$r" "$passes")"
+    result["$label,small,$r"]="$(python3 "$reader" small "$dir/small" "$r" "$passes" 3)"
     echo "  $label readers=$r large=${result[$label,large,$r]} MB/s small=${result[$label,small,$r]} files/s" >&2
   done
 }
@@ -129,6 +130,15 @@ echo "(d) fluid mount-dir, passthrough for every file" >&2
 mount_fluid fluid-pt-all --passthrough Auto --passthrough-min-size 0
 measure fluid-pt-all "$mounted"
 stop_fluid
+
+echo "(a) local files, again (the limit is the better of the two runs)" >&2
+measure local-again "$data"
+for key in "${!result[@]}"; do
+  case "$key" in
+    local-again,*) k="local,${key#local-again,}"
+      if python3 -c "import sys; sys.exit(0 if float('${result[$key]}') > float('${result[$k]}') else 1)"; then result["$k"]="${result[$key]}"; fi ;;
+  esac
+done
 
 ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 echo

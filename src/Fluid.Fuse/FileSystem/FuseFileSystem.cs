@@ -170,6 +170,8 @@ internal sealed class FuseFileSystem : IRequestDispatcher, IDisposable
                 // FUSE_NO_OPEN_SUPPORT: from now on the kernel opens files without asking (see FuseOptions.ZeroMessageOpens).
                 _session.WriteError(channel.Fd, header.Unique, Errno.ENOSYS);
                 return;
+            case FuseOpcode.Open when TryOpenInline(channel, header, args):
+                return;
 
             case FuseOpcode.Lookup:
             case FuseOpcode.GetAttr:
@@ -657,47 +659,83 @@ internal sealed class FuseFileSystem : IRequestDispatcher, IDisposable
         _session.Reply(context, attr);
     }
 
+    /// <summary>
+    /// Answers OPEN on the reader thread when the backend is not needed: write attempts, unknown nodes,
+    /// directories, and files that will not use passthrough (their reads share the node's handle).
+    /// Returns false for passthrough candidates, which need the backend's backing file.
+    /// </summary>
+    private bool TryOpenInline(FuseChannel channel, in FuseInHeader header, ReadOnlySpan<byte> args)
+    {
+        Node? node = null;
+        var error = !IsReadOnlyOpen(args) ? Errno.EROFS
+            : !_inodes.TryGet(header.NodeId, out node) ? Errno.ESTALE
+            : node.IsDirectory ? Errno.EISDIR
+            : Errno.None;
+        if (error != Errno.None)
+        {
+            _session.WriteError(channel.Fd, header.Unique, error);
+            return true;
+        }
+
+        if (IsPassthroughCandidate(node!))
+        {
+            return false;
+        }
+
+        var (openFile, reply) = PrepareOpen(node!, null);
+        if (!_session.Write(channel.Fd, header.Unique, MemoryMarshal.AsBytes(new ReadOnlySpan<FuseOpenOut>(in reply))))
+        {
+            UndoOpen(reply.Fh, openFile);
+            return true;
+        }
+
+        _metrics.CountCachedOpen();
+        return true;
+    }
+
+    private bool IsPassthroughCandidate(Node node) => _passthrough && node.Attributes.Entry.Length >= _options.PassthroughMinSize;
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask OpenAsync(RequestContext context)
     {
-        if (!IsReadOnlyOpen(context.Input))
-        {
-            _session.ReplyError(context, Errno.EROFS);
-            return;
-        }
-
         if (!_inodes.TryGet(context.NodeId, out var node))
         {
             _session.ReplyError(context, Errno.ESTALE);
             return;
         }
 
-        if (node.IsDirectory)
+        // A passthrough candidate: the backend says whether a local backing file exists.
+        var opened = await _backend.OpenAsync(node.Path, context.CancellationToken);
+        if (!opened.IsSuccess)
         {
-            _session.ReplyError(context, Errno.EISDIR);
+            _session.ReplyError(context, opened.Error);
             return;
         }
 
-        var entry = node.Attributes.Entry;
-        IFuseFile? file = null;
-        SafeFileHandle? backing = null;
-        if (_passthrough && entry.Length >= _options.PassthroughMinSize)
+        var (openFile, reply) = PrepareOpen(node, opened.Value);
+        if (!_session.Reply(context, reply))
         {
-            // Only a passthrough candidate needs the backend at open time (for its backing file).
-            var opened = await _backend.OpenAsync(node.Path, context.CancellationToken);
-            if (!opened.IsSuccess)
-            {
-                _session.ReplyError(context, opened.Error);
-                return;
-            }
-
-            file = opened.Value;
-            backing = file.BackingFile;
+            // The kernel never saw the handle (timed out or interrupted), so it will never release it.
+            UndoOpen(reply.Fh, openFile);
+            return;
         }
 
-        // Otherwise the open is pure bookkeeping: reads use the node's shared backend handle, and a warm
-        // open of a cached file costs the OPEN and RELEASE round trips and nothing else.
-        var wantPassthrough = backing is { IsInvalid: false, IsClosed: false };
+        if (openFile.Passthrough)
+        {
+            _metrics.CountPassthroughOpen();
+        }
+        else
+        {
+            _metrics.CountCachedOpen();
+        }
+    }
+
+    /// <summary>Registers an open (passthrough when <paramref name="file"/> has a usable backing file) and builds its reply.</summary>
+    private (OpenFile File, FuseOpenOut Reply) PrepareOpen(Node node, IFuseFile? file)
+    {
+        var entry = node.Attributes.Entry;
+        var backing = file?.BackingFile;
+        var wantPassthrough = _passthrough && backing is { IsInvalid: false, IsClosed: false };
         var passthrough = false;
         var backingId = 0;
         bool keepCache;
@@ -734,6 +772,12 @@ internal sealed class FuseFileSystem : IRequestDispatcher, IDisposable
                     }
                 }
             }
+            else if (node.PassthroughOpens > 0)
+            {
+                // Cached mode is refused while the inode is in passthrough mode; keep it there.
+                passthrough = true;
+                backingId = node.BackingId;
+            }
 
             if (passthrough)
             {
@@ -748,23 +792,13 @@ internal sealed class FuseFileSystem : IRequestDispatcher, IDisposable
         var openFile = new OpenFile(node, file, passthrough);
         var handle = _files.Add(openFile);
         var flags = FuseConstants.FOpenNoFlush | (passthrough ? FuseConstants.FOpenPassthrough : keepCache ? FuseConstants.FOpenKeepCache : 0);
-        var reply = new FuseOpenOut { Fh = handle, OpenFlags = flags, BackingId = passthrough ? backingId : 0 };
-        if (!_session.Reply(context, reply))
-        {
-            // The kernel never saw the handle (timed out or interrupted), so it will never release it.
-            _files.Remove(handle);
-            ReleaseFile(openFile);
-            return;
-        }
+        return (openFile, new FuseOpenOut { Fh = handle, OpenFlags = flags, BackingId = passthrough ? backingId : 0 });
+    }
 
-        if (passthrough)
-        {
-            _metrics.CountPassthroughOpen();
-        }
-        else
-        {
-            _metrics.CountCachedOpen();
-        }
+    private void UndoOpen(ulong handle, OpenFile file)
+    {
+        _files.Remove(handle);
+        ReleaseFile(file);
     }
 
     private unsafe int RegisterBackingFile(SafeFileHandle backing)
