@@ -46,6 +46,9 @@ public sealed class FuseMount : IAsyncDisposable
     /// <summary>True when the kernel accepted FUSE passthrough and backing files can be registered.</summary>
     public bool PassthroughActive => _fileSystem.PassthroughActive;
 
+    /// <summary>True when the kernel offered passthrough (Linux ≥ 6.9 built with FUSE passthrough).</summary>
+    public bool KernelOffersPassthrough => _fileSystem.PassthroughOffered;
+
     /// <summary>True when files are opened without OPEN/RELEASE round trips.</summary>
     public bool ZeroMessageOpens => _fileSystem.ZeroMessageOpens;
 
@@ -97,7 +100,17 @@ public sealed class FuseMount : IAsyncDisposable
 
         var metrics = new FuseMetrics(full);
         var fileSystem = new FuseFileSystem(backend, root.Value, options, metrics, logger);
-        var fd = FuseMounter.Mount(full, options, method);
+        int fd;
+        try
+        {
+            fd = FuseMounter.Mount(full, options, method);
+        }
+        catch
+        {
+            metrics.Dispose();
+            throw;
+        }
+
         // The kernel refuses a read buffer smaller than max_write plus the request headers.
         var bufferSize = Math.Max(options.MaxRead + 4096, FuseProtocolLimits.MinReadBuffer);
         var session = new FuseSession(fd, fileSystem, metrics, logger, bufferSize, options.ReaderThreads, options.MaxReaderThreads, options.RequestTimeout);

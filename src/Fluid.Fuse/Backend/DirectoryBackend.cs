@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using Fluid.Fuse.Native;
@@ -449,12 +448,4 @@ public sealed class DirectoryBackend : IFuseBackend, IDisposable
             return true;
         }
     }
-}
-
-/// <summary>Extension points shared by backends.</summary>
-internal static class BackendPaths
-{
-    /// <summary>Joins a parent path and a child name into a backend path.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static string Join(string parent, string name) => parent.Length == 0 ? name : string.Concat(parent, "/", name);
 }

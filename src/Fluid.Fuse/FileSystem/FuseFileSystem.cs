@@ -73,6 +73,9 @@ internal sealed class FuseFileSystem : IRequestDispatcher, IDisposable
 
     public bool PassthroughActive => _passthrough;
 
+    /// <summary>True when the kernel offered FUSE_PASSTHROUGH in INIT.</summary>
+    public bool PassthroughOffered { get; private set; }
+
     public bool ZeroMessageOpens => _zeroMessageOpens;
 
     public int OpenFiles => _files.Count;
@@ -289,6 +292,7 @@ internal sealed class FuseFileSystem : IRequestDispatcher, IDisposable
             wanted |= FuseConstants.Passthrough;
         }
 
+        PassthroughOffered = (offered & FuseConstants.Passthrough) != 0;
         var granted = wanted & offered;
         _passthrough = (granted & FuseConstants.Passthrough) != 0;
         _zeroMessageOpens = _options.ZeroMessageOpens && !_passthrough && (offered & FuseConstants.NoOpenSupport) != 0;
