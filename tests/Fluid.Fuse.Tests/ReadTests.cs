@@ -67,6 +67,7 @@ public sealed class ReadTests
         }
 
         // A second pass is served without new READ requests: the kernel page cache or passthrough does the work.
+        await Task.Delay(300); // let asynchronous readahead of the first pass finish
         var reads = mount.Metrics.ReadRequests;
         foreach (var file in tree.Files)
         {

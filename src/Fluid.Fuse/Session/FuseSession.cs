@@ -134,7 +134,8 @@ internal sealed unsafe class FuseSession : IDisposable
     /// <summary>Answers a request that was handled inline and never tracked.</summary>
     public bool WriteError(int fd, ulong unique, Errno error)
     {
-        if (error != Errno.None)
+        // ENOSYS answers are protocol negotiation (the kernel stops asking), EAGAIN re-queues an interrupt: not failures.
+        if (error is not (Errno.None or Errno.ENOSYS or Errno.EAGAIN))
         {
             _metrics.CountError();
         }
