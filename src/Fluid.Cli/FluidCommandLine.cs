@@ -10,6 +10,7 @@ public static class FluidCommandLine
     {
         var root = new RootCommand("Fluid: dataset abstraction and elastic cache acceleration, standalone or on Kubernetes.");
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(SimCommand.Create());
         return root;
     }
 
