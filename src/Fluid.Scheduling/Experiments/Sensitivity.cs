@@ -37,6 +37,7 @@ public static class Sensitivity
         new("workload.popularity-skew", ["0"]),
         new("workload.arrival", ["poisson"]),
         new("workload.duration-median-h", ["0.25", "4"]),
+        new("workload.duration-sigma", ["0.3", "1.5"]),
         new("workload.one-gpu-share", ["0.8"]),
         new("cluster.nodes", ["8"]),
         new("policy.fluid.age-bound-h", ["1", "4", "inf"]),

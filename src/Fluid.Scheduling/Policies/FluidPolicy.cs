@@ -87,7 +87,7 @@ public sealed class FluidPolicy : ISchedulingPolicy
                 }
 
                 c = firstArrival[x.DatasetIndex].CompareTo(firstArrival[y.DatasetIndex]);
-                return c != 0 ? c : x.DatasetIndex.CompareTo(y.DatasetIndex);
+                return c != 0 ? c : string.CompareOrdinal(x.Dataset.Name, y.Dataset.Name);
             }
 
             return QueueOrders.ComparePriorityThenArrival(x, y);

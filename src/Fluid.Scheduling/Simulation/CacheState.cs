@@ -10,8 +10,9 @@ public readonly record struct EvictionCandidate(int Dataset, double LastAccessSe
 
 /// <summary>
 /// The contents of every node's cache, at dataset granularity: how many bytes of each dataset a node holds and
-/// when they were last used. Inserts go to the reader's node first and overflow to other nodes (Alluxio's
-/// LocalFirst write policy); when a node is full, whole datasets are evicted in the order the policy gives.
+/// when they were last used. Inserts go to the reader's node first and overflow to other nodes with free space
+/// (Alluxio's LocalFirst write policy); only when no node has room are whole datasets evicted, in the order
+/// the policy gives, starting on the reader's node.
 /// Datasets that a running job reads are never evicted: they are the most recently used ones, and dropping
 /// them would make the reader's hit ratio a fiction.
 /// </summary>
@@ -68,17 +69,11 @@ public sealed class CacheState
             return 0;
         }
 
-        var stored = InsertOn(node, dataset, remaining, now, evictionOrder, activeDatasets, pendingDatasets);
-        storedPerNode[node] += stored;
-        remaining -= stored;
-        if (remaining <= 0)
-        {
-            return stored;
-        }
-
-        // LocalFirst overflow: the other workers, emptiest first (then by index, for determinism).
-        var order = new int[_cluster.Nodes.Count - 1];
-        var k = 0;
+        // LocalFirst: the reader's node, then the other workers emptiest first (index breaks ties); eviction only
+        // when no worker has free space left, again starting with the reader's node.
+        var order = new int[_cluster.Nodes.Count];
+        order[0] = node;
+        var k = 1;
         for (var i = 0; i < _cluster.Nodes.Count; i++)
         {
             if (i != node)
@@ -87,32 +82,38 @@ public sealed class CacheState
             }
         }
 
-        Array.Sort(order, (a, b) =>
+        Array.Sort(order, 1, order.Length - 1, Comparer<int>.Create((a, b) =>
         {
             var fa = _cluster.Nodes[a].CacheBytes - _used[a];
             var fb = _cluster.Nodes[b].CacheBytes - _used[b];
             return fa != fb ? fb.CompareTo(fa) : a.CompareTo(b);
-        });
-        foreach (var other in order)
+        }));
+
+        var stored = 0.0;
+        foreach (var evict in (ReadOnlySpan<bool>)[false, true])
         {
-            var s = InsertOn(other, dataset, remaining, now, evictionOrder, activeDatasets, pendingDatasets);
-            storedPerNode[other] += s;
-            stored += s;
-            remaining -= s;
-            if (remaining <= 0)
+            foreach (var target in order)
             {
-                break;
+                if (remaining <= 0)
+                {
+                    return stored;
+                }
+
+                var s = InsertOn(target, dataset, remaining, now, evict ? evictionOrder : null, activeDatasets, pendingDatasets);
+                storedPerNode[target] += s;
+                stored += s;
+                remaining -= s;
             }
         }
 
         return stored;
     }
 
-    private double InsertOn(int node, int dataset, double bytes, double now, Func<EvictionCandidate, EvictionCandidate, int> evictionOrder, bool[] activeDatasets, bool[] pendingDatasets)
+    private double InsertOn(int node, int dataset, double bytes, double now, Func<EvictionCandidate, EvictionCandidate, int>? evictionOrder, bool[] activeDatasets, bool[] pendingDatasets)
     {
         var capacity = _cluster.Nodes[node].CacheBytes;
         var free = capacity - _used[node];
-        if (free < bytes)
+        if (free < bytes && evictionOrder is not null)
         {
             var candidates = new List<EvictionCandidate>();
             for (var d = 0; d < _datasets.Count; d++)
@@ -126,7 +127,9 @@ public sealed class CacheState
             candidates.Sort((a, b) =>
             {
                 var c = evictionOrder(a, b);
-                return c != 0 ? c : a.Dataset.CompareTo(b.Dataset);
+
+                // Names, not indices, break ties so that the order of datasets in a trace file does not matter.
+                return c != 0 ? c : string.CompareOrdinal(_datasets[a.Dataset].Name, _datasets[b.Dataset].Name);
             });
             foreach (var victim in candidates)
             {

@@ -10,11 +10,11 @@ public sealed record SimulatorOptions
     public double MultiNodeEfficiency { get; init; } = 0.57;
 
     /// <summary>
-    /// Longest simulated step in seconds between two recomputations of read sources and rates. Caches fill
-    /// continuously while speeds are recomputed at events, so this bounds how late a job notices bytes that
-    /// other jobs cached meanwhile. A numerical setting, not a physical one: 60 s.
+    /// Largest share of a dataset that may be added to the cache between two recomputations of read sources and
+    /// speeds. Caches fill continuously while speeds are piecewise constant, so a step ends early enough that a
+    /// job's hit ratio lags by at most this much: 0.01. A numerical setting, not a physical one.
     /// </summary>
-    public double MaxStepSeconds { get; init; } = 60;
+    public double CacheStepFraction { get; init; } = 0.01;
 
     /// <summary>Seed of the policy's tie-breaks (the default scheduler picks among equal nodes at random).</summary>
     public ulong Seed { get; init; } = 1;

@@ -113,9 +113,9 @@ internal sealed class Run
             return c != 0 ? c : a.CompareTo(b);
         });
 
-        if (!(_options.MaxStepSeconds > 0))
+        if (!(_options.CacheStepFraction > 0))
         {
-            throw new ArgumentException($"simulator.maxStepSeconds: must be > 0 (got {_options.MaxStepSeconds})");
+            throw new ArgumentException($"simulator.cacheStepFraction: must be > 0 (got {_options.CacheStepFraction})");
         }
 
         var next = 0;
@@ -180,15 +180,12 @@ internal sealed class Run
                 dt = Math.Min(dt, _running[i].EpochRemaining / rates[i]);
             }
 
+            dt = Math.Min(dt, FillStep(rates));
             var untilArrival = next < arrivals.Length ? _jobs[arrivals[next]].Spec.ArrivalSeconds - _now : double.PositiveInfinity;
-            var arrivalFirst = untilArrival < dt && untilArrival <= _options.MaxStepSeconds;
+            var arrivalFirst = untilArrival <= dt;
             if (arrivalFirst)
             {
                 dt = untilArrival;
-            }
-            else
-            {
-                dt = Math.Min(dt, _options.MaxStepSeconds);
             }
 
             if (double.IsInfinity(dt) || double.IsNaN(dt))
@@ -297,28 +294,42 @@ internal sealed class Run
     private void BeginEpoch(RunningJob job)
     {
         job.EpochRemaining = Math.Min(job.Info.Dataset.SizeBytes, job.TotalWork - job.Done);
+        job.EpochWork = job.EpochRemaining;
         Array.Clear(job.OwnFills);
+        Array.Clear(job.Hits);
     }
 
     /// <summary>
-    /// Where each pod's remaining reads of this epoch come from. Bytes the job itself cached this epoch were
-    /// read already (a pod reads each sample once per epoch, in random order), so they are not hits; bytes
-    /// cached before the epoch or by other jobs are spread evenly over what is left to read.
+    /// Where each pod's remaining reads of this epoch come from. An epoch reads each sample at most once, in
+    /// random order, so the cached bytes still ahead of the job are those it has neither cached itself nor
+    /// already read as hits in this epoch; they are spread evenly over the bytes it has not read yet.
     /// </summary>
     private void UpdateSources(RunningJob job)
     {
         var dataset = job.Info.Dataset;
         var d = job.Info.DatasetIndex;
         var workers = job.Info.Spec.Workers;
+        var unread = dataset.SizeBytes - (job.EpochWork - job.EpochRemaining);
         var usable = new double[_nodes];
         var total = 0.0;
         for (var h = 0; h < _nodes; h++)
         {
-            usable[h] = Math.Max(0, _cache.CachedBytes(h, d) - job.OwnFills[h]) / dataset.SizeBytes;
+            var ahead = _cache.CachedBytes(h, d) - job.OwnFills[h] - job.Hits[h];
+            usable[h] = unread > 0 ? Math.Max(0, ahead) / unread : 0;
             total += usable[h];
         }
 
-        total = Math.Min(1, total);
+        if (total > 1)
+        {
+            // Concurrent fills within one step can make the bytes ahead look larger than what is left to read.
+            for (var h = 0; h < _nodes; h++)
+            {
+                usable[h] /= total;
+            }
+
+            total = 1;
+        }
+
         var usage = new SortedDictionary<int, double>();
         for (var p = 0; p < job.Pods.Length; p++)
         {
@@ -368,6 +379,32 @@ internal sealed class Run
         }
     }
 
+    /// <summary>Longest step in which no dataset's cache grows by more than the configured share of its size.</summary>
+    private double FillStep(double[] rates)
+    {
+        var fill = new double[_trace.Datasets.Count];
+        for (var i = 0; i < _running.Count; i++)
+        {
+            var job = _running[i];
+            foreach (var pod in job.Pods)
+            {
+                fill[job.Info.DatasetIndex] += rates[i] * pod.Miss / job.Info.Spec.Workers;
+            }
+        }
+
+        var step = double.PositiveInfinity;
+        for (var d = 0; d < fill.Length; d++)
+        {
+            var room = _trace.Datasets[d].SizeBytes - _cache.TotalCached(d);
+            if (fill[d] > 0 && room > 0)
+            {
+                step = Math.Min(step, _options.CacheStepFraction * _trace.Datasets[d].SizeBytes / fill[d]);
+            }
+        }
+
+        return step;
+    }
+
     private double[] ComputeRates()
     {
         var demands = new BandwidthDemand[_running.Count];
@@ -399,9 +436,11 @@ internal sealed class Run
                 job.LocalBytes += perPod * pod.Local;
                 job.RemoteBytes += perPod * pod.Remote;
                 job.StoreBytes += perPod * pod.Miss;
+                job.Hits[pod.Node] += perPod * pod.Local;
                 _cache.Touch(pod.Node, job.Info.DatasetIndex, then);
-                foreach (var (h, _) in pod.Holders)
+                foreach (var (h, f) in pod.Holders)
                 {
+                    job.Hits[h] += perPod * f;
                     _cache.Touch(h, job.Info.DatasetIndex, then);
                 }
 
@@ -571,6 +610,10 @@ internal sealed class Run
         public PodIo[] Pods { get; } = new PodIo[placement.Pods.Count];
 
         public double[] OwnFills { get; } = new double[nodes];
+
+        public double[] Hits { get; } = new double[nodes];
+
+        public double EpochWork { get; set; }
 
         public BandwidthDemand? Demand { get; set; }
 

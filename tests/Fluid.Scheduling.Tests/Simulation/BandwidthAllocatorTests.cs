@@ -58,7 +58,7 @@ public sealed class BandwidthAllocatorTests
         var gen = Gen.Select(Gen.Int[1, 4], Gen.Int[1, 6], Gen.ULong);
         gen.Sample((links, readers, seed) =>
         {
-            var rng = new Traces.DeterministicRandom(seed);
+            var rng = new Fluid.Scheduling.Traces.DeterministicRandom(seed);
             var capacities = Enumerable.Range(0, links).Select(_ => 0.1 + rng.NextDouble()).ToArray();
             var demands = new BandwidthDemand[readers];
             for (var i = 0; i < readers; i++)

@@ -23,6 +23,23 @@ public sealed class CacheStateTests
     }
 
     [Fact]
+    public void Insert_LocalNodeFullOfIdleData_UsesFreeSpaceElsewhereBeforeEvicting()
+    {
+        var cluster = Cluster(Node("n1", cacheGB: 10), Node("n2", cacheGB: 10));
+        var cache = new CacheState(cluster, [Dataset("old", 10), Dataset("new", 15)]);
+        var stored = new double[2];
+        cache.Insert(0, 0, 10 * GB, 1, QueueOrders.LeastRecentlyUsed, [false, true], [false, false], stored);
+
+        cache.Insert(0, 1, 15 * GB, 2, QueueOrders.LeastRecentlyUsed, [false, true], [false, false], stored);
+
+        // n2's free 10 GB first, then 5 GB more by evicting the idle dataset on n1.
+        Assert.Equal(10 * GB, cache.CachedBytes(1, 1));
+        Assert.Equal(5 * GB, cache.CachedBytes(0, 1));
+        Assert.Equal(0, cache.CachedBytes(0, 0));
+        Assert.Equal(1, cache.Evictions);
+    }
+
+    [Fact]
     public void Insert_NeverHoldsMoreThanTheDataset()
     {
         var cache = new CacheState(Cluster(Node("n1", cacheGB: 100)), [Dataset("a", 40)]);
