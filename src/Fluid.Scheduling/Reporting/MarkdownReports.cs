@@ -25,20 +25,29 @@ public static class MarkdownReports
         }
 
         sb.Append('\n');
-        sb.Append("| jobs | policy vs baseline | makespan change (mean ± sd of per-seed change) | avg JCT change (mean ± sd) | change of the means (makespan / JCT) | seeds with lower makespan |\n");
-        sb.Append("|---:|---|---:|---:|---:|---:|\n");
+        sb.Append("| jobs | policy vs baseline | makespan change (mean ± sd of per-seed change) | 95% CI of mean | avg JCT change (mean ± sd) | 95% CI of mean | change of the means (makespan / JCT) | seeds with lower makespan |\n");
+        sb.Append("|---:|---|---:|---:|---:|---:|---:|---:|\n");
         foreach (var row in sweep.Rows)
         {
             foreach (var r in row.Reductions)
             {
                 sb.Append("| ").Append(row.Jobs).Append(" | ").Append(r.Policy).Append(" vs ").Append(r.Baseline).Append(" | ")
-                  .Append(TextReports.ChangeSd(r.Makespan)).Append(" | ").Append(TextReports.ChangeSd(r.AverageJct)).Append(" | ")
+                  .Append(TextReports.ChangeSd(r.Makespan)).Append(" | ").Append(Interval(r.Makespan)).Append(" | ")
+                  .Append(TextReports.ChangeSd(r.AverageJct)).Append(" | ").Append(Interval(r.AverageJct)).Append(" | ")
                   .Append(Format.Change(r.MakespanOfMeans)).Append(" / ").Append(Format.Change(r.AverageJctOfMeans)).Append(" | ")
                   .Append(r.MakespanWins).Append('/').Append(r.Makespan.Count).Append(" |\n");
             }
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>Normal-approximation 95% confidence interval of a mean change.</summary>
+    public static string Interval(Summary s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        var half = s.Count > 1 ? 1.96 * s.StdDev / Math.Sqrt(s.Count) : 0;
+        return $"[{Format.Change(s.Mean - half)}, {Format.Change(s.Mean + half)}]";
     }
 
     /// <summary>One row per case: Fluid's changes against Kubernetes and against HiveD.</summary>

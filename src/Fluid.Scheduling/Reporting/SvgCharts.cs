@@ -57,6 +57,7 @@ public static class SvgCharts
         for (var i = 0; i < results.Count; i++)
         {
             chart.Bar(i + 0.15, i + 0.85, values[i], null, Palette[i % Palette.Length], results[i].Policy);
+            chart.ValueLabel(i + 0.5, values[i], values[i].ToString("0.00", CultureInfo.InvariantCulture) + " h");
             chart.CategoryLabel(i + 0.5, results[i].Policy);
         }
 
@@ -193,6 +194,9 @@ public static class SvgCharts
         }
 
         public void CategoryLabel(double x, string text) => _categories.Add((x, text));
+
+        public void ValueLabel(double x, double y, string text) =>
+            _body.Append("<text x=\"").Append(F(Sx(x))).Append("\" y=\"").Append(F(Sy(y) - 5)).Append("\" text-anchor=\"middle\">").Append(Escape(text)).Append("</text>\n");
 
         public string Render(bool legend = true)
         {

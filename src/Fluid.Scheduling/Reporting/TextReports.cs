@@ -65,7 +65,7 @@ public static class TextReports
     public static string MeanSd(Summary s, double scale)
     {
         ArgumentNullException.ThrowIfNull(s);
-        return $"{Format.Number(s.Mean / scale, 2)} ± {Format.Number(s.StdDev / scale, 2)}";
+        return $"{(s.Mean / scale).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)} ± {(s.StdDev / scale).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}";
     }
 
     /// <summary>"+x.x% ± y.y%" of a relative change.</summary>

@@ -125,7 +125,7 @@ public static class ParameterCatalog
             var eq = assignment.IndexOf('=', StringComparison.Ordinal);
             if (eq <= 0)
             {
-                throw new ArgumentException($"--set {assignment}: expected key=value");
+                throw new ArgumentException($"'{assignment}': expected key=value");
             }
 
             var key = assignment[..eq].Trim();
@@ -137,7 +137,7 @@ public static class ParameterCatalog
             }
             catch (FormatException e)
             {
-                throw new ArgumentException($"--set {key}: {e.Message}", e);
+                throw new ArgumentException($"{key}: {e.Message}", e);
             }
         }
 

@@ -528,6 +528,12 @@ internal sealed class Run
             return;
         }
 
+        // Cache-fill steps are short; keep a point only when the picture changes visibly (totals are exact anyway).
+        if (_timeline.Count > 0 && _timeline[^1].AllocatedGpus == allocated && Math.Abs(_timeline[^1].BusyGpus - busy) < 0.005 * _cluster.TotalGpus)
+        {
+            return;
+        }
+
         _timeline.Add(new TimelinePoint(_now, allocated, busy));
     }
 

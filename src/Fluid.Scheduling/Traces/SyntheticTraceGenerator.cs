@@ -17,7 +17,12 @@ public static class SyntheticTraceGenerator
     /// <summary>Generates a trace of <paramref name="jobs"/> jobs.</summary>
     public static Trace Generate(int jobs, ulong seed, WorkloadParameters p)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(jobs);
+        ArgumentNullException.ThrowIfNull(p);
+        if (jobs <= 0)
+        {
+            throw new ArgumentException($"jobs: a trace needs at least one job (got {jobs})");
+        }
+
         Validate(p);
         var rng = new DeterministicRandom(seed);
 
