@@ -73,7 +73,7 @@ internal static class SimCommand
                 File.WriteAllText(Path.Combine(dir.FullName, "trace.csv"), TraceCsv.Write(t));
                 File.WriteAllText(Path.Combine(dir.FullName, "jct-cdf.svg"), SvgCharts.JctCdf(results));
                 File.WriteAllText(Path.Combine(dir.FullName, "makespan.svg"), SvgCharts.Makespan(results));
-                File.WriteAllText(Path.Combine(dir.FullName, "gpu-utilisation.svg"), SvgCharts.GpuUtilisation(results, t.Jobs.Count > 0 ? settings.Cluster.Build().TotalGpus : 0));
+                File.WriteAllText(Path.Combine(dir.FullName, "gpu-utilisation.svg"), SvgCharts.GpuUtilisation(results, settings.Cluster.Build().TotalGpus));
                 parse.InvocationConfiguration.Error.WriteLine($"fluid sim: wrote results.json, totals.csv, jobs.csv, trace.csv, jct-cdf.svg, makespan.svg, gpu-utilisation.svg to {dir.FullName}");
             }
 

@@ -79,6 +79,7 @@ public static class Sweep
 
         var runs = new List<SweepRun>();
         var rows = new List<SweepRow>();
+        var settings = options.Settings with { Simulator = options.Settings.Simulator with { RecordTimeline = false } };
         foreach (var size in options.Sizes)
         {
             var perPolicy = new Dictionary<string, List<SweepRun>>(StringComparer.Ordinal);
@@ -92,7 +93,6 @@ public static class Sweep
                 cancellationToken.ThrowIfCancellationRequested();
                 var seed = options.FirstSeed + (ulong)k;
                 var trace = Experiment.Generate(options.Settings, size, seed);
-                var settings = options.Settings with { Simulator = options.Settings.Simulator with { RecordTimeline = false } };
                 var results = Experiment.Run(settings, trace, options.Policies, seed, registry);
                 for (var i = 0; i < results.Count; i++)
                 {
