@@ -13,6 +13,7 @@ public static class FluidCommandLine
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(CrdsCommand.Create());
         root.Subcommands.Add(MountDirCommand.Create());
+        root.Subcommands.Add(SimCommand.Create());
         return root;
     }
 
