@@ -140,6 +140,10 @@ public sealed partial class DatasetCache : IAsyncDisposable
         }
     }
 
+    internal IReadOnlyList<CacheStore> Stores => _stores;
+
+    internal ICollection<PageEntry> Pages => _index.Values;
+
     /// <summary>The mounts of this dataset, in order.</summary>
     public IReadOnlyList<DatasetMount> Mounts => _mounts;
 
