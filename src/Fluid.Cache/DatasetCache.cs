@@ -144,6 +144,40 @@ public sealed partial class DatasetCache : IAsyncDisposable
 
     internal ICollection<PageEntry> Pages => _index.Values;
 
+    /// <summary>
+    /// Recounts every store's usage from the index; null when it matches the books and no quota
+    /// is exceeded, else what is wrong. For tests.
+    /// </summary>
+    internal string? CheckAccounting()
+    {
+        lock (_lock)
+        {
+            var used = new long[_stores.Length];
+            foreach (var page in _index.Values)
+            {
+                if (page.Memory is { } memory)
+                {
+                    used[memory.Store.Index] += memory.AccountedBytes;
+                }
+
+                if (page.Disk is { } disk)
+                {
+                    used[disk.Store.Index] += disk.AccountedBytes;
+                }
+            }
+
+            for (var i = 0; i < _stores.Length; i++)
+            {
+                if (_stores[i].Used > _stores[i].Quota || used[i] != _stores[i].Used)
+                {
+                    return $"{_stores[i].Name}: books say {_stores[i].Used} bytes, index holds {used[i]}, quota {_stores[i].Quota}";
+                }
+            }
+
+            return null;
+        }
+    }
+
     /// <summary>The mounts of this dataset, in order.</summary>
     public IReadOnlyList<DatasetMount> Mounts => _mounts;
 

@@ -220,8 +220,9 @@ public sealed class DiskTierTests
             ReadaheadBytes = 0,
             Tiers =
             [
-                new TierOptions { Medium = MediumType.Ssd, Directories = [new TierDirectory(dir.Sub("ssd"), 4 * TestData.Page)] },
-                new TierOptions { Medium = MediumType.Hdd, Directories = [new TierDirectory(dir.Sub("hdd1"), 8 * TestData.Page), new TierDirectory(dir.Sub("hdd2"), 8 * TestData.Page)] },
+                // Watermarks at 1.0: only insert-time eviction runs, so the test sees no background work.
+                new TierOptions { Medium = MediumType.Ssd, Directories = [new TierDirectory(dir.Sub("ssd"), 4 * TestData.Page)], High = 1, Low = 1 },
+                new TierOptions { Medium = MediumType.Hdd, Directories = [new TierDirectory(dir.Sub("hdd1"), 8 * TestData.Page), new TierDirectory(dir.Sub("hdd2"), 8 * TestData.Page)], High = 1, Low = 1 },
             ],
         };
         var contents = new List<byte[]>();

@@ -87,7 +87,7 @@ public sealed partial class DatasetCache
         data.CopyTo(new Span<byte>(slot.Pointer, page.Length));
         lock (_lock)
         {
-            if (page.Memory is not null || page.File.Superseded)
+            if (page.Memory is not null || page.File.Superseded || !EnsureIndexed(page))
             {
                 store.Used -= slot.AccountedBytes;
                 store.Release(slot.Offset, slot.Order);
@@ -235,7 +235,7 @@ public sealed partial class DatasetCache
         lock (_lock)
         {
             target.Pending--;
-            if (written && page.Disk == replacing && !page.File.Superseded)
+            if (written && page.Disk == replacing && !page.File.Superseded && EnsureIndexed(page))
             {
                 var slot = new DiskSlot(page, store, target);
                 var had = IsCached(page);
@@ -524,6 +524,21 @@ public sealed partial class DatasetCache
         {
             // The record could not be cleared; recovery will find the bytes and verify them.
         }
+    }
+
+    /// <summary>
+    /// Puts a page back in the index if it fell out while one of its copies was being written (its
+    /// other copy was evicted meanwhile); false when another entry took its key. Under the lock.
+    /// </summary>
+    private bool EnsureIndexed(PageEntry page)
+    {
+        if (_index.TryGetValue(page.Key, out var current))
+        {
+            return current == page;
+        }
+
+        _index[page.Key] = page;
+        return true;
     }
 
     private static bool IsCached(PageEntry page) => page.Memory is not null || page.Disk is not null;
