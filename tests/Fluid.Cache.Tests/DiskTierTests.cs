@@ -194,6 +194,8 @@ public sealed class DiskTierTests
         }
 
         var options = TestData.WithDisk(dir.Sub("ssd"), memQuota: 2 * TestData.Page) with { PromoteAfterHits = 2 };
+        // FIFO in MEM so the cold files surely push the hot page out of memory first.
+        options = options with { Tiers = [options.Tiers[0] with { Eviction = EvictionPolicyKind.Fifo }, options.Tiers[1]] };
         await using var cache = await TestData.OpenAsync(options, source);
         await TestData.ReadAllAsync(cache, "/data/hot");
         for (var i = 0; i < 6; i++)

@@ -114,4 +114,73 @@ public sealed class EvictionPolicyTests
 
         Assert.False(store.TryAllocate(0, out _));
     }
+
+    [Fact]
+    public void ReuseAwareFifo_ShuffledEpochs_KeepsAStableSetNearCapacityOverDataset()
+    {
+        // 1,000 single-page files, cache of 500 pages, 6 epochs in a new random order each time.
+        var hitRatio = Replay(new ReuseAwareFifoPolicy(500), 500, Epochs(0, 1000, 6, new Random(1)), skip: 1000);
+        var lru = Replay(new LruPolicy(), 500, Epochs(0, 1000, 6, new Random(1)), skip: 1000);
+        Assert.InRange(hitRatio, 0.40, 0.50);
+        Assert.InRange(lru, 0.0, 0.25);
+    }
+
+    [Fact]
+    public void ReuseAwareFifo_WorkingSetMoves_OldPagesAgeOut()
+    {
+        var trace = Epochs(0, 1000, 4, new Random(2)).Concat(Epochs(5000, 1000, 8, new Random(3))).ToArray();
+        // Hit ratio over the last 4 epochs of the second data set.
+        var hitRatio = Replay(new ReuseAwareFifoPolicy(500), 500, trace, skip: trace.Length - 4000);
+        Assert.InRange(hitRatio, 0.35, 0.50);
+    }
+
+    private static IEnumerable<int> Epochs(int first, int files, int epochs, Random random)
+    {
+        var order = Enumerable.Range(first, files).ToArray();
+        for (var e = 0; e < epochs; e++)
+        {
+            random.Shuffle(order);
+            foreach (var f in order)
+            {
+                yield return f;
+            }
+        }
+    }
+
+    private static double Replay(EvictionPolicy policy, int capacity, IEnumerable<int> trace, int skip)
+    {
+        var resident = new Dictionary<int, TestSlot>();
+        var files = new Dictionary<int, CachedFile>();
+        long hits = 0;
+        long counted = 0;
+        var i = 0;
+        foreach (var id in trace)
+        {
+            var measured = i++ >= skip;
+            counted += measured ? 1 : 0;
+            if (resident.TryGetValue(id, out var slot))
+            {
+                policy.Touch(slot);
+                hits += measured ? 1 : 0;
+                continue;
+            }
+
+            while (resident.Count >= capacity && policy.PopVictim() is { } victim)
+            {
+                resident.Remove(victim.Page.File.Id);
+            }
+
+            if (!files.TryGetValue(id, out var file))
+            {
+                file = new CachedFile(id, 0, "m", new UfsEntry("f" + id, false, 4096, DateTimeOffset.UnixEpoch, "v"), 4096, 0);
+                files[id] = file;
+            }
+
+            slot = new TestSlot(new PageEntry(file, 0, 4096, 0));
+            resident[id] = slot;
+            policy.Add(slot);
+        }
+
+        return (double)hits / counted;
+    }
 }

@@ -11,6 +11,7 @@ public enum MediumType
 /// <summary>Which page eviction policy a tier uses (see docs/cache.md for the measurement behind the default).</summary>
 public enum EvictionPolicyKind
 {
+    ReuseAwareFifo,
     S3Fifo,
     Lru,
     Fifo,
@@ -39,7 +40,7 @@ public sealed record TierOptions
     public double Low { get; init; } = 0.7;
 
     /// <summary>Eviction policy of this tier.</summary>
-    public EvictionPolicyKind Eviction { get; init; } = EvictionPolicyKind.S3Fifo;
+    public EvictionPolicyKind Eviction { get; init; } = EvictionPolicyKind.ReuseAwareFifo;
 }
 
 /// <summary>Everything a <see cref="DatasetCache"/> needs to know, independent of how it was configured (YAML, CLI, tests).</summary>

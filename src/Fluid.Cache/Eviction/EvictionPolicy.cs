@@ -25,6 +25,7 @@ internal abstract class EvictionPolicy
         EvictionPolicyKind.Fifo => new FifoPolicy(),
         EvictionPolicyKind.Clock => new ClockPolicy(),
         EvictionPolicyKind.S3Fifo => new S3FifoPolicy(capacityBytes),
+        EvictionPolicyKind.ReuseAwareFifo => new ReuseAwareFifoPolicy(capacityBytes),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown eviction policy"),
     };
 }

@@ -30,6 +30,7 @@ internal abstract class CacheSlot
     internal CacheSlot? Next;
     internal SlotList? Owner;
     internal int Frequency;
+    internal long LastAccess;
 
     public bool IsRetired => Volatile.Read(ref _pins) < 0;
 

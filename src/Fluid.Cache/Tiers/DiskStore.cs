@@ -4,7 +4,8 @@ namespace Fluid.Cache.Tiers;
 internal sealed class DiskStore : CacheStore
 {
     public const int BlockSize = 4096;
-    private static int s_handleBudget = 512;
+    // Blob handles kept open across all caches in the process; past it, files are opened per operation.
+    private static int _openHandleBudget = 512;
 
     public DiskStore(int index, int level, TierOptions tier, TierDirectory directory, int pageSize)
         : base(index, level, tier.Medium, $"{tier.Medium.ToString().ToUpperInvariant()}:{directory.Path}", directory.Quota / BlockSize * BlockSize, tier)
@@ -23,13 +24,13 @@ internal sealed class DiskStore : CacheStore
     /// <summary>Disk usage of a page: its length rounded up to whole file-system blocks.</summary>
     public static long Accounted(int length) => ((long)length + BlockSize - 1) / BlockSize * BlockSize;
 
-    public bool TryTakeHandleBudget() => Interlocked.Decrement(ref s_handleBudget) >= 0 || ReturnAndFail();
+    public bool TryTakeHandleBudget() => Interlocked.Decrement(ref _openHandleBudget) >= 0 || ReturnAndFail();
 
-    public void ReturnHandleBudget() => Interlocked.Increment(ref s_handleBudget);
+    public void ReturnHandleBudget() => Interlocked.Increment(ref _openHandleBudget);
 
     private static bool ReturnAndFail()
     {
-        Interlocked.Increment(ref s_handleBudget);
+        Interlocked.Increment(ref _openHandleBudget);
         return false;
     }
 }
