@@ -40,6 +40,8 @@ public sealed partial class DatasetCache : IAsyncDisposable
     private long _cachedBytes;
     private int _evictRequested;
     private int _readaheadActive;
+    private int _memoryWriters;
+    private volatile bool _closed;
     private DatasetTotals? _totals;
 
     private DatasetCache(CacheOptions options, IReadOnlyList<DatasetMount> mounts, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
@@ -321,6 +323,18 @@ public sealed partial class DatasetCache : IAsyncDisposable
 
         lock (_lock)
         {
+            _closed = true;
+        }
+
+        // The native region is freed only when no copy into it is in flight and no reader holds a slot.
+        var deadline = Environment.TickCount64 + 5000;
+        while (Environment.TickCount64 < deadline && !TryRetireAllMemory())
+        {
+            await Task.Delay(1);
+        }
+
+        lock (_lock)
+        {
             foreach (var file in _files.Values)
             {
                 foreach (var df in file.DiskFiles)
@@ -335,6 +349,29 @@ public sealed partial class DatasetCache : IAsyncDisposable
         _metrics.Dispose();
         _evictSignal.Dispose();
         _disposed.Dispose();
+    }
+
+    /// <summary>Retires every MEM slot; false while a writer or a reader still uses the region.</summary>
+    private bool TryRetireAllMemory()
+    {
+        lock (_lock)
+        {
+            if (_memoryWriters > 0)
+            {
+                return false;
+            }
+
+            var done = true;
+            foreach (var page in _index.Values)
+            {
+                if (page.Memory is { IsRetired: false } slot && !slot.TryRetire())
+                {
+                    done = false;
+                }
+            }
+
+            return done;
+        }
     }
 
     private void ReleaseLease(DiskFile df)

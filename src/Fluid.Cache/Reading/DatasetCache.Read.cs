@@ -49,6 +49,7 @@ public sealed partial class DatasetCache
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ObjectDisposedException.ThrowIf(_closed, this);
         var cached = ResolveFile(file);
         if (offset >= cached.Length || buffer.Length == 0)
         {
@@ -166,7 +167,7 @@ public sealed partial class DatasetCache
                 memory.Unpin();
             }
 
-            Touch(file, index, memory);
+            Touch(file, index, inPage, memory);
             Interlocked.Increment(ref _metrics.MemoryHits);
             Interlocked.Add(ref _metrics.HitBytes, destination.Length);
             Interlocked.Add(ref _metrics.BytesServed, destination.Length);
@@ -201,11 +202,12 @@ public sealed partial class DatasetCache
             return false;
         }
 
-        Touch(file, index, disk);
+        var newAccess = IsNewAccess(file, index, inPage);
+        Touch(file, index, inPage, disk);
         Interlocked.Increment(ref _metrics.DiskHits);
         Interlocked.Add(ref _metrics.HitBytes, destination.Length);
         Interlocked.Add(ref _metrics.BytesServed, destination.Length);
-        if (_memory is not null && page.Memory is null && Interlocked.Increment(ref page.DiskHits) >= _options.PromoteAfterHits)
+        if (newAccess && _memory is not null && page.Memory is null && Interlocked.Increment(ref page.DiskHits) >= _options.PromoteAfterHits)
         {
             Promote(page, disk, wholePage ? destination : default);
         }
@@ -213,15 +215,20 @@ public sealed partial class DatasetCache
         return true;
     }
 
-    private static void Touch(CachedFile file, int index, CacheSlot slot)
+    private static void Touch(CachedFile file, int index, int inPage, CacheSlot slot)
     {
-        // Consecutive reads inside one page are one access as far as eviction is concerned.
-        if (file.LastTouchedPage != index)
+        if (IsNewAccess(file, index, inPage))
         {
             file.LastTouchedPage = index;
             slot.Store.Policy.Touch(slot);
         }
     }
+
+    /// <summary>
+    /// Consecutive reads inside one page are one access as far as eviction and promotion are
+    /// concerned; a read that starts a page again (a re-read of the file) is a new one.
+    /// </summary>
+    private static bool IsNewAccess(CachedFile file, int index, int inPage) => inPage == 0 || file.LastTouchedPage != index;
 
     /// <summary>Starts readahead when a reader is sequential and the window ahead of it is not yet requested.</summary>
     private void ObserveRead(CachedFile file, long offset, int count)

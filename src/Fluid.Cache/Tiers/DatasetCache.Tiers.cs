@@ -74,19 +74,21 @@ public sealed partial class DatasetCache
                 return true;
             }
 
-            if (page.File.Superseded || !AllocateMemory(MemoryStore.OrderFor(page.Length), out var offset))
+            if (_closed || page.File.Superseded || !AllocateMemory(MemoryStore.OrderFor(page.Length), out var offset))
             {
                 return false;
             }
 
             slot = new MemorySlot(page, store, offset, MemoryStore.OrderFor(page.Length));
             store.Used += slot.AccountedBytes;
+            _memoryWriters++;
         }
 
         // The slot is not visible to readers until published below, so the copy needs no lock.
         data.CopyTo(new Span<byte>(slot.Pointer, page.Length));
         lock (_lock)
         {
+            _memoryWriters--;
             if (page.Memory is not null || page.File.Superseded || !EnsureIndexed(page))
             {
                 store.Used -= slot.AccountedBytes;
