@@ -260,6 +260,70 @@ public sealed class ReadPathTests
         Assert.Equal(0, cache.GetSummary().Cached);
     }
 
+    [Fact]
+    public async Task ReadAsync_SecondSequentialPassAfterEviction_ReadsAheadAgain()
+    {
+        var source = new MemoryUnderFileSystem();
+        var content = TestData.Bytes(12 * TestData.Page, 16);
+        source.Write("f", content);
+        var options = TestData.MemOnly(quota: 64 * TestData.Page) with { ReadaheadBytes = 4 * TestData.Page };
+        await using var cache = await TestData.OpenAsync(options, source);
+        Assert.Equal(content, await TestData.ReadAllAsync(cache, "/data/f", chunk: TestData.Page));
+        await Task.Delay(100);
+        cache.EvictDownTo(cache.Stores[0], 0);
+        Assert.Equal(0, cache.GetSummary().Cached);
+
+        var entry = (await cache.StatAsync("/data/f", CancellationToken.None))!;
+        await cache.ReadAsync(entry, 0, new byte[TestData.Page], CancellationToken.None);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (cache.GetSummary().Cached < 5 * TestData.Page && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(5L * TestData.Page, cache.GetSummary().Cached);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_WhileReadersRun_ReadersEndCleanly()
+    {
+        var source = new MemoryUnderFileSystem();
+        source.Write("f", TestData.Bytes(16 * TestData.Page, 17));
+        var cache = await TestData.OpenAsync(TestData.MemOnly() with { ReadaheadBytes = 4 * TestData.Page }, source);
+        var entry = (await cache.StatAsync("/data/f", CancellationToken.None))!;
+        using var stop = new CancellationTokenSource();
+        var readers = Enumerable.Range(0, 4).Select(r => Task.Run(async () =>
+        {
+            var buffer = new byte[5000];
+            var outcomes = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    await cache.ReadAsync(entry, (outcomes * 7919L) % (15 * TestData.Page), buffer, CancellationToken.None);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return outcomes;
+                }
+
+                outcomes++;
+            }
+
+            return outcomes;
+        })).ToArray();
+
+        await Task.Delay(100);
+        await cache.DisposeAsync();
+        await stop.CancelAsync();
+        foreach (var reader in readers)
+        {
+            Assert.True(await reader > 0);
+        }
+
+        Assert.Throws<ObjectDisposedException>(() => cache.ReadAsync(entry, 0, new byte[1], CancellationToken.None));
+    }
+
     /// <summary>Reads cached ranges by entry and by path; every call must complete synchronously.</summary>
     private static (long Allocated, long Total) MeasureSynchronousHits(DatasetCache cache, DatasetEntry entry, byte[] buffer)
     {

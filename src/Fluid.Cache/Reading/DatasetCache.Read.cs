@@ -29,10 +29,10 @@ public sealed partial class DatasetCache
                 return read;
             }
 
-            return ReadPathSlowAsync(path, entry, read, offset, buffer, cancellationToken);
+            return ReadPathSlowAsync(path, stat, entry, read, offset, buffer, cancellationToken);
         }
 
-        return ReadPathSlowAsync(path, null, default, offset, buffer, cancellationToken);
+        return ReadPathSlowAsync(path, stat, null, default, offset, buffer, cancellationToken);
     }
 
     /// <summary>
@@ -77,7 +77,7 @@ public sealed partial class DatasetCache
         return new ValueTask<int>(total);
     }
 
-    private async ValueTask<int> ReadPathSlowAsync(string path, DatasetEntry? entry, ValueTask<int> pending, long offset, Memory<byte> buffer, CancellationToken cancellationToken)
+    private async ValueTask<int> ReadPathSlowAsync(string path, ValueTask<DatasetEntry?> stat, DatasetEntry? entry, ValueTask<int> pending, long offset, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -85,7 +85,7 @@ public sealed partial class DatasetCache
             {
                 if (entry is null)
                 {
-                    entry = await StatAsync(path, cancellationToken)
+                    entry = await stat
                         ?? throw new UfsException(UfsErrorKind.NotFound, "dataset", path, "read", "no such file");
                     pending = ReadAsync(entry, offset, buffer, cancellationToken);
                 }
@@ -96,6 +96,7 @@ public sealed partial class DatasetCache
             {
                 InvalidateMetadata(entry!.Path);
                 entry = null;
+                stat = StatAsync(path, cancellationToken);
             }
         }
     }
@@ -243,6 +244,11 @@ public sealed partial class DatasetCache
 
         var next = (int)((end + _pageSize - 1) / _pageSize);
         var target = (int)Math.Min(file.PageCount, (long)next + _readaheadPages);
+        if (offset == 0 || file.ReadaheadUntil > target)
+        {
+            // A new pass over the file (or a jump back): what an earlier pass requested may be gone.
+            file.ReadaheadUntil = next;
+        }
         var requested = Math.Max(file.ReadaheadUntil, next);
         if (target - requested < Math.Max(1, _readaheadPages / 2))
         {

@@ -708,6 +708,9 @@ public sealed partial class DatasetCache
             target = file.DiskFiles[store.Index] ??= new DiskFile(store, file);
             if (target.BlobPath != blobPath || target.Pages > 0)
             {
+                // Renamed by hand or a second copy: not where this cache would look, so free it.
+                File.Delete(metaPath);
+                File.Delete(blobPath);
                 return;
             }
 
