@@ -5,14 +5,14 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Fluid.Cache.Benchmarks;
 
 // Commands:
-//   hit [--full]   BenchmarkDotNet: MEM and SSD hit throughput against a memory copy and a local file read
+//   hit [--medium|--full]   BenchmarkDotNet: MEM and SSD hit throughput against a memory copy and a local file read
 //   pagesize       page size comparison on a training-like trace with a simulated per-request latency
 //   eviction       eviction policy comparison (hit ratio) on epochs of shuffled whole-file reads
 var command = args.Length > 0 ? args[0] : "help";
 switch (command)
 {
     case "hit":
-        var job = args.Contains("--full") ? Job.Default : Job.ShortRun;
+        var job = args.Contains("--full") ? Job.Default : args.Contains("--medium") ? Job.MediumRun : Job.ShortRun;
         var config = DefaultConfig.Instance
             .AddJob(job.WithToolchain(InProcessEmitToolchain.Instance))
             .WithOptions(ConfigOptions.DisableOptimizationsValidator);
@@ -23,6 +23,6 @@ switch (command)
     case "eviction":
         return EvictionComparison.Run(args[1..]);
     default:
-        Console.WriteLine("usage: Fluid.Cache.Benchmarks hit [--full] | pagesize | eviction");
+        Console.WriteLine("usage: Fluid.Cache.Benchmarks hit [--medium|--full] | pagesize [latency-ms] | eviction [epochs]");
         return command == "help" ? 0 : 2;
 }
