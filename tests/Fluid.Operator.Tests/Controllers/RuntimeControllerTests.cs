@@ -65,3 +65,122 @@ public sealed class RuntimeControllerTests
         _ = storedRuntime;
     }
 }
+
+public sealed class RuntimeStatusAndScaleTests
+{
+    private static readonly ObjectKey Key = new("default", "data");
+
+    [Fact]
+    public async Task Workers_BecomeReady_RuntimeStatusAndDatasetBound()
+    {
+        await using var cluster = await OperatorCluster.StartAsync();
+        var c = cluster.Cluster;
+        await c.Datasets.CreateAsync(Samples.Dataset("data"));
+        await c.Runtimes.CreateAsync(Samples.Runtime("data", replicas: 2));
+
+        var notReady = await Eventually.ValueAsync(() => c.Runtimes.GetAsync(Key), r => r.Status?.DesiredWorkerNumberScheduled == 2, "runtime status written");
+        Assert.Equal(RuntimePhase.NotReady, notReady.Status!.WorkerPhase);
+        var dataset = await Eventually.ValueAsync(() => c.Datasets.GetAsync(Key), d => d.Status?.Phase is not null, "dataset phase");
+        Assert.Equal(DatasetPhase.NotBound, dataset.Status!.Phase);
+
+        await cluster.RunWorkersAsync("default", "data", ready: 1, replicas: 2);
+        var partial = await Eventually.ValueAsync(() => c.Runtimes.GetAsync(Key), r => r.Status?.WorkerPhase == RuntimePhase.PartialReady, "partially ready");
+        Assert.Equal((2, 2, 1, 1, 1), (partial.Status!.DesiredWorkerNumberScheduled, partial.Status.CurrentWorkerNumberScheduled, partial.Status.WorkerNumberReady, partial.Status.WorkerNumberAvailable, partial.Status.WorkerNumberUnavailable));
+        Assert.Equal("app=fluidcache,release=data,role=fluidcache-worker", partial.Status.Selector);
+        Assert.Equal("data-fluid-config", partial.Status.ValueFile);
+        Assert.Equal(RuntimePhase.Ready, partial.Status.FusePhase);
+        var workersReady = partial.Status.Conditions!.Single(x => x.Type == "WorkersReady");
+        Assert.Equal(("Workers are ready", "The workers are partially ready."), (workersReady.Reason, workersReady.Message));
+        Assert.NotNull(partial.Status.SetupDuration);
+
+        var bound = await Eventually.ValueAsync(() => c.Datasets.GetAsync(Key), d => d.Status?.Phase == DatasetPhase.Bound, "dataset bound");
+        var reference = Assert.Single(bound.Status!.Runtimes!);
+        Assert.Equal(("data", "default", "Accelerate", "fluidcache"), (reference.Name, reference.Namespace, reference.Category, reference.Type));
+        var ready = Assert.Single(bound.Status.Conditions!);
+        Assert.Equal(("Ready", "DatasetReady", "The ddc runtime is ready."), (ready.Type, ready.Reason, ready.Message));
+
+        await cluster.RunWorkersAsync("default", "data", ready: 2, replicas: 2);
+        var full = await Eventually.ValueAsync(() => c.Runtimes.GetAsync(Key), r => r.Status?.WorkerPhase == RuntimePhase.Ready, "ready");
+        Assert.Equal("The workers are ready.", full.Status!.Conditions!.Single(x => x.Type == "WorkersReady").Message);
+    }
+
+    [Fact]
+    public async Task ScaleSubresource_ReplicasPatched_StatefulSetFollowsAndScaleReadsStatus()
+    {
+        await using var cluster = await OperatorCluster.StartAsync();
+        var c = cluster.Cluster;
+        await c.Datasets.CreateAsync(Samples.Dataset("data"));
+        await c.Runtimes.CreateAsync(Samples.Runtime("data", replicas: 1));
+        await cluster.RunWorkersAsync("default", "data", ready: 1, replicas: 1);
+        await Eventually.ValueAsync(() => c.Runtimes.GetAsync(Key), r => r.Status?.CurrentWorkerNumberScheduled == 1, "status replicas");
+
+        // kubectl scale fluidcacheruntime data --replicas=3 writes the scale subresource.
+        var scale = await cluster.Client.CustomObjects.GetNamespacedCustomObjectScaleAsync("data.fluid.io", "v1alpha1", "default", "fluidcacheruntimes", "data");
+        var scaleJson = System.Text.Json.JsonSerializer.Serialize(scale);
+        Assert.Contains("\"replicas\":1", scaleJson, StringComparison.Ordinal);
+        Assert.Contains("app=fluidcache,release=data,role=fluidcache-worker", scaleJson, StringComparison.Ordinal);
+        await cluster.Client.CustomObjects.PatchNamespacedCustomObjectScaleAsync(
+            new V1Patch("{\"spec\":{\"replicas\":3}}", V1Patch.PatchType.MergePatch), "data.fluid.io", "v1alpha1", "default", "fluidcacheruntimes", "data");
+
+        var sts = await Eventually.ValueAsync(() => c.StatefulSets.GetAsync(new ObjectKey("default", "data-worker")), s => s.Spec.Replicas == 3, "StatefulSet scaled to 3");
+        Assert.Equal(3, sts.Spec.Replicas);
+        var runtime = await Eventually.ValueAsync(() => c.Runtimes.GetAsync(Key), r => r.Status?.DesiredWorkerNumberScheduled == 3, "desired 3");
+        Assert.Equal(3, runtime.Spec!.Replicas);
+        Assert.Equal(RuntimePhase.PartialReady, runtime.Status!.WorkerPhase);
+        // Scaling does not change the manifest the pods read, so running workers are not restarted.
+        Assert.Equal(1, await CountWritesAsync(cluster, "configmaps"));
+    }
+
+    private static Task<int> CountWritesAsync(OperatorCluster cluster, string resource) =>
+        Task.FromResult(cluster.Server.RequestLog.Count(r => r.Method is "POST" or "PUT" or "PATCH" && r.Path.Contains("/" + resource, StringComparison.Ordinal)));
+
+    [Fact]
+    public async Task Reconcile_RunAgainWhenSettled_WritesNothing()
+    {
+        await using var cluster = await OperatorCluster.StartAsync();
+        var c = cluster.Cluster;
+        await c.Datasets.CreateAsync(Samples.Dataset("data"));
+        await c.Runtimes.CreateAsync(Samples.Runtime("data", replicas: 2));
+        await c.DataLoads.CreateAsync(Samples.Load("warm", "data", "default", "/data"));
+        await cluster.RunWorkersAsync("default", "data", ready: 2, replicas: 2);
+        await Eventually.ValueAsync(() => c.DataLoads.GetAsync(new ObjectKey("default", "warm")), l => l.Status?.Phase == Fluid.Api.Operations.OperationPhase.Executing, "load executing");
+        await Eventually.ValueAsync(() => c.Datasets.GetAsync(Key), d => d.Status?.Phase == DatasetPhase.Bound, "bound");
+        // Let the periodic status refresh settle.
+        await Task.Delay(1000);
+        var before = Snapshot(cluster);
+        int requests = cluster.Server.RequestLog.Count;
+
+        // The operator re-reconciles runtimes every 300 ms; queue every key once more as well.
+        var host = cluster.Operators.Single();
+        host.DatasetQueue.Add(Key);
+        host.RuntimeQueue.Add(Key);
+        host.DataLoadQueue.Add(new ObjectKey("default", "warm"));
+        await Task.Delay(1500);
+
+        var writes = cluster.Server.RequestLog.Skip(requests).Where(r => r.Method is not "GET").ToList();
+        Assert.Empty(writes.Select(w => $"{w.Method} {w.Path}"));
+        Assert.Equal(before, Snapshot(cluster));
+        Assert.True(cluster.Server.RequestLog.Skip(requests).Count(r => r.Path.Contains("fluidcacheruntimes/data", StringComparison.Ordinal)) >= 3, "the runtime was reconciled again meanwhile");
+    }
+
+    private static string Snapshot(OperatorCluster cluster)
+    {
+        var parts = new List<string>();
+        foreach (var (resource, ns, name) in new (string, string?, string)[]
+        {
+            ("statefulsets.apps", "default", "data-worker"), ("daemonsets.apps", "default", "data-fuse"), ("services", "default", "data-worker"),
+            ("persistentvolumes", null, "default-data"), ("persistentvolumeclaims", "default", "data"), ("secrets", "default", "data-worker-token"),
+            ("configmaps", "default", "data-fluid-config"), ("serviceaccounts", "default", "data-fuse"), ("roles.rbac.authorization.k8s.io", "default", "data-fuse"),
+            ("rolebindings.rbac.authorization.k8s.io", "default", "data-fuse"), ("datasets.data.fluid.io", "default", "data"),
+            ("fluidcacheruntimes.data.fluid.io", "default", "data"), ("dataloads.data.fluid.io", "default", "warm"), ("jobs.batch", "default", "warm-loader-job"),
+            ("nodes", null, "node-0"), ("nodes", null, "node-1"),
+        })
+        {
+            var obj = cluster.Server.GetObject(resource, ns, name);
+            Assert.NotNull(obj);
+            parts.Add($"{resource}/{name}@{obj!["metadata"]!["resourceVersion"]}");
+        }
+
+        return string.Join("\n", parts);
+    }
+}

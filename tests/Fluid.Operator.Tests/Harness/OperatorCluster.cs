@@ -24,6 +24,9 @@ public sealed class OperatorCluster : IAsyncDisposable
 
     public KubeApiServer Server { get; }
 
+    /// <summary>The operators started so far.</summary>
+    public IReadOnlyList<OperatorHost> Operators => [.. _operators.Select(o => o.Host)];
+
     public k8s.Kubernetes Client { get; }
 
     /// <summary>Clients for the test's own reads and writes (its informers are not run).</summary>
