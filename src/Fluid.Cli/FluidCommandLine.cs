@@ -12,6 +12,7 @@ public static class FluidCommandLine
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(ValidateCommand.Create());
         root.Subcommands.Add(CrdsCommand.Create());
+        root.Subcommands.Add(ControllerCommand.Create());
         return root;
     }
 
