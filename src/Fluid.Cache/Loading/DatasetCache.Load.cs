@@ -17,7 +17,15 @@ public sealed partial class DatasetCache
     /// skipped without touching the source. Progress is reported about every 200 ms and once at the
     /// end. Per-file errors are counted and listed in the summary; cancellation throws.
     /// </summary>
-    public async Task<LoadSummary> LoadAsync(IReadOnlyList<string> paths, IProgress<LoadProgress>? progress, CancellationToken cancellationToken)
+    public Task<LoadSummary> LoadAsync(IReadOnlyList<string> paths, IProgress<LoadProgress>? progress, CancellationToken cancellationToken) =>
+        LoadAsync(paths, includePage: null, progress, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="LoadAsync(IReadOnlyList{string}, IProgress{LoadProgress}?, CancellationToken)"/>,
+    /// loading only the pages <paramref name="includePage"/> accepts (called with the file and a page's
+    /// offset; a cluster worker loads only what it owns). Files with no accepted page are not counted.
+    /// </summary>
+    public async Task<LoadSummary> LoadAsync(IReadOnlyList<string> paths, Func<DatasetEntry, long, bool>? includePage, IProgress<LoadProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(paths);
         foreach (var path in paths)
@@ -25,7 +33,7 @@ public sealed partial class DatasetCache
             ParsePath(path);
         }
 
-        var state = new LoadState();
+        var state = new LoadState { IncludePage = includePage };
         var clock = Stopwatch.StartNew();
         var work = Channel.CreateBounded<LoadSegment>(new BoundedChannelOptions(1024) { SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -81,6 +89,12 @@ public sealed partial class DatasetCache
                 await foreach (var entry in WalkAsync(path, cancellationToken))
                 {
                     var file = ResolveFile(entry);
+                    if (state.IncludePage is { } include)
+                    {
+                        await QueueSelectedAsync(entry, file, include, writer, state, cancellationToken);
+                        continue;
+                    }
+
                     var tracker = new FileTracker(entry, (file.PageCount + SegmentPages - 1) / SegmentPages);
                     Interlocked.Increment(ref state.FilesTotal);
                     Interlocked.Add(ref state.BytesTotal, entry.Length);
@@ -104,6 +118,48 @@ public sealed partial class DatasetCache
         }
     }
 
+    /// <summary>Queues the load segments of a file that hold at least one page the selector accepts.</summary>
+    private async Task QueueSelectedAsync(DatasetEntry entry, CachedFile file, Func<DatasetEntry, long, bool> include, ChannelWriter<LoadSegment> writer, LoadState state, CancellationToken cancellationToken)
+    {
+        long bytes = 0;
+        var segments = 0;
+        for (var first = 0; first < file.PageCount; first += SegmentPages)
+        {
+            var any = false;
+            for (var index = first; index < Math.Min(file.PageCount, first + SegmentPages); index++)
+            {
+                if (include(entry, (long)index * _pageSize))
+                {
+                    bytes += file.PageLength(index, _pageSize);
+                    any = true;
+                }
+            }
+
+            segments += any ? 1 : 0;
+        }
+
+        if (segments == 0)
+        {
+            return;
+        }
+
+        var tracker = new FileTracker(entry, segments);
+        Interlocked.Increment(ref state.FilesTotal);
+        Interlocked.Add(ref state.BytesTotal, bytes);
+        for (var first = 0; first < file.PageCount; first += SegmentPages)
+        {
+            var count = Math.Min(SegmentPages, file.PageCount - first);
+            for (var index = first; index < first + count; index++)
+            {
+                if (include(entry, (long)index * _pageSize))
+                {
+                    await writer.WriteAsync(new LoadSegment(tracker, file, first, count), cancellationToken);
+                    break;
+                }
+            }
+        }
+    }
+
     private async Task LoadWorkerAsync(ChannelReader<LoadSegment> reader, LoadState state, CancellationToken cancellationToken)
     {
         await foreach (var segment in reader.ReadAllAsync(cancellationToken))
@@ -112,6 +168,11 @@ public sealed partial class DatasetCache
             for (var index = segment.First; index < segment.First + segment.Count && !segment.Tracker.Failed; index++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (state.IncludePage is { } include && !include(segment.Tracker.Entry, (long)index * _pageSize))
+                {
+                    continue;
+                }
+
                 var length = file.PageLength(index, _pageSize);
                 if (IsPageCached(file, index))
                 {
@@ -194,6 +255,7 @@ public sealed partial class DatasetCache
         public long BytesCached;
         public volatile bool TotalsFinal;
         public readonly List<string> Errors = [];
+        public Func<DatasetEntry, long, bool>? IncludePage;
     }
 
     private sealed class FileTracker(DatasetEntry entry, int segments)
