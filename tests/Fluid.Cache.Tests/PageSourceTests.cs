@@ -197,7 +197,7 @@ public sealed class PageSourceTests
     }
 
     [Fact]
-    public async Task LoadAsync_PageSelector_LoadsOnlySelectedPagesAndCountsOnlyThem()
+    public async Task LoadFilesAsync_PageSelector_LoadsOnlySelectedPagesAndCountsOnlyThem()
     {
         var source = new MemoryUnderFileSystem();
         var big = TestData.Bytes(40 * TestData.Page, 1);
@@ -206,8 +206,8 @@ public sealed class PageSourceTests
         await using var cache = await TestData.OpenAsync(TestData.MemOnly(quota: 128 * TestData.Page), source);
 
         // Odd pages of big.bin only; small.bin not at all.
-        var summary = await cache.LoadAsync(
-            ["/data"],
+        var summary = await cache.LoadFilesAsync(
+            cache.WalkAsync("/data", CancellationToken.None),
             (file, offset) => file.Name == "big.bin" && offset / TestData.Page % 2 == 1,
             null,
             CancellationToken.None);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Fluid.Cache.Pages;
 using Fluid.Storage;
@@ -17,15 +18,7 @@ public sealed partial class DatasetCache
     /// skipped without touching the source. Progress is reported about every 200 ms and once at the
     /// end. Per-file errors are counted and listed in the summary; cancellation throws.
     /// </summary>
-    public Task<LoadSummary> LoadAsync(IReadOnlyList<string> paths, IProgress<LoadProgress>? progress, CancellationToken cancellationToken) =>
-        LoadAsync(paths, includePage: null, progress, cancellationToken);
-
-    /// <summary>
-    /// Like <see cref="LoadAsync(IReadOnlyList{string}, IProgress{LoadProgress}?, CancellationToken)"/>,
-    /// loading only the pages <paramref name="includePage"/> accepts (called with the file and a page's
-    /// offset; a cluster worker loads only what it owns). Files with no accepted page are not counted.
-    /// </summary>
-    public async Task<LoadSummary> LoadAsync(IReadOnlyList<string> paths, Func<DatasetEntry, long, bool>? includePage, IProgress<LoadProgress>? progress, CancellationToken cancellationToken)
+    public Task<LoadSummary> LoadAsync(IReadOnlyList<string> paths, IProgress<LoadProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(paths);
         foreach (var path in paths)
@@ -33,12 +26,24 @@ public sealed partial class DatasetCache
             ParsePath(path);
         }
 
+        return LoadFilesAsync(WalkAllAsync(paths, cancellationToken), includePage: null, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Loads the given files like <see cref="LoadAsync"/>, but only the pages <paramref name="includePage"/>
+    /// accepts (called with the file and a page's offset; null accepts every page). Files with no
+    /// accepted page are not counted. A cluster worker loads its share this way, with entries from
+    /// <see cref="GetEntry"/>.
+    /// </summary>
+    public async Task<LoadSummary> LoadFilesAsync(IAsyncEnumerable<DatasetEntry> files, Func<DatasetEntry, long, bool>? includePage, IProgress<LoadProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(files);
         var state = new LoadState { IncludePage = includePage };
         var clock = Stopwatch.StartNew();
         var work = Channel.CreateBounded<LoadSegment>(new BoundedChannelOptions(1024) { SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
-        var producer = Task.Run(() => WalkForLoadAsync(paths, work.Writer, state, stop.Token), stop.Token);
+        var producer = Task.Run(() => QueueFilesAsync(files, work.Writer, state, stop.Token), stop.Token);
         var workers = new Task[_options.LoadParallelism];
         for (var i = 0; i < workers.Length; i++)
         {
@@ -80,34 +85,47 @@ public sealed partial class DatasetCache
         }
     }
 
-    private async Task WalkForLoadAsync(IReadOnlyList<string> paths, ChannelWriter<LoadSegment> writer, LoadState state, CancellationToken cancellationToken)
+    private async IAsyncEnumerable<DatasetEntry> WalkAllAsync(IReadOnlyList<string> paths, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var path in paths)
+        {
+            await foreach (var entry in WalkAsync(path, cancellationToken))
+            {
+                yield return entry;
+            }
+        }
+    }
+
+    private async Task QueueFilesAsync(IAsyncEnumerable<DatasetEntry> files, ChannelWriter<LoadSegment> writer, LoadState state, CancellationToken cancellationToken)
     {
         try
         {
-            foreach (var path in paths)
+            await foreach (var entry in files.WithCancellation(cancellationToken))
             {
-                await foreach (var entry in WalkAsync(path, cancellationToken))
+                if (entry.IsDirectory)
                 {
-                    var file = ResolveFile(entry);
-                    if (state.IncludePage is { } include)
-                    {
-                        await QueueSelectedAsync(entry, file, include, writer, state, cancellationToken);
-                        continue;
-                    }
+                    continue;
+                }
 
-                    var tracker = new FileTracker(entry, (file.PageCount + SegmentPages - 1) / SegmentPages);
-                    Interlocked.Increment(ref state.FilesTotal);
-                    Interlocked.Add(ref state.BytesTotal, entry.Length);
-                    if (file.PageCount == 0)
-                    {
-                        Interlocked.Increment(ref state.FilesDone);
-                        continue;
-                    }
+                var file = ResolveFile(entry);
+                if (state.IncludePage is { } include)
+                {
+                    await QueueSelectedAsync(entry, file, include, writer, state, cancellationToken);
+                    continue;
+                }
 
-                    for (var first = 0; first < file.PageCount; first += SegmentPages)
-                    {
-                        await writer.WriteAsync(new LoadSegment(tracker, file, first, Math.Min(SegmentPages, file.PageCount - first)), cancellationToken);
-                    }
+                var tracker = new FileTracker(entry, (file.PageCount + SegmentPages - 1) / SegmentPages);
+                Interlocked.Increment(ref state.FilesTotal);
+                Interlocked.Add(ref state.BytesTotal, entry.Length);
+                if (file.PageCount == 0)
+                {
+                    Interlocked.Increment(ref state.FilesDone);
+                    continue;
+                }
+
+                for (var first = 0; first < file.PageCount; first += SegmentPages)
+                {
+                    await writer.WriteAsync(new LoadSegment(tracker, file, first, Math.Min(SegmentPages, file.PageCount - first)), cancellationToken);
                 }
             }
         }
