@@ -14,6 +14,7 @@ public static class FluidCommandLine
         root.Subcommands.Add(CrdsCommand.Create());
         root.Subcommands.Add(MountDirCommand.Create());
         root.Subcommands.Add(SimCommand.Create());
+        root.Subcommands.Add(WorkerCommand.Create());
         return root;
     }
 

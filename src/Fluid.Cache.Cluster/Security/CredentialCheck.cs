@@ -52,7 +52,15 @@ internal sealed class CredentialCheck
         }
 
         Span<byte> presented = stackalloc byte[64];
-        if (!Base64Url.TryDecodeFromChars(header.AsSpan(Scheme.Length).Trim(), presented, out var written))
+        int written;
+        try
+        {
+            if (!Base64Url.TryDecodeFromChars(header.AsSpan(Scheme.Length).Trim(), presented, out written))
+            {
+                return AuthFailure.Wrong;
+            }
+        }
+        catch (FormatException)
         {
             return AuthFailure.Wrong;
         }
