@@ -250,6 +250,12 @@ public sealed partial class ClusterClient : IPageSource, IAsyncDisposable
         await worker.Slots.WaitAsync(cancellationToken);
         try
         {
+            if (worker.IsDown)
+            {
+                // Marked down while this read waited for a connection slot: do not wait on it again.
+                throw new WorkerUnreachableException("marked down meanwhile");
+            }
+
             for (var attempt = 0; ; attempt++)
             {
                 var connection = await RentAsync(worker, fresh: attempt > 0, cancellationToken);

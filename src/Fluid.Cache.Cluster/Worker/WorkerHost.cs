@@ -57,7 +57,7 @@ public sealed class WorkerHost : IAsyncDisposable
     public static Task<WorkerHost> StartAsync(WorkerOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ThrowIfInvalid(options);
+        ThrowIfInvalid(options, mountsRequired: true);
         var registry = UfsRegistry.CreateDefault(options.Registry ?? new UfsRegistryOptions { LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance });
         var mounts = options.Mounts.Select(m => new DatasetMount(m.Name, registry.Create(m))).ToList();
         return StartAsync(options, mounts, loggerFactory, cancellationToken);
@@ -68,7 +68,7 @@ public sealed class WorkerHost : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(mounts);
-        ThrowIfInvalid(options with { Mounts = options.Mounts is { Count: > 0 } ? options.Mounts : [new UfsMount("placeholder", "local:///")] });
+        ThrowIfInvalid(options, mountsRequired: false);
         var logger = (ILogger?)loggerFactory?.CreateLogger<WorkerHost>() ?? NullLogger<WorkerHost>.Instance;
         var meters = new MeterCollection();
         DatasetCache? cache = null;
@@ -205,9 +205,9 @@ public sealed class WorkerHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync();
 
-    private static void ThrowIfInvalid(WorkerOptions options)
+    private static void ThrowIfInvalid(WorkerOptions options, bool mountsRequired)
     {
-        var errors = options.Validate();
+        var errors = options.Validate(mountsRequired);
         if (errors.Count > 0)
         {
             throw new ArgumentException("invalid worker configuration:\n  " + string.Join("\n  ", errors), nameof(options));

@@ -58,14 +58,12 @@ internal sealed class WorkerHttp : IAsyncDisposable
         app.MapGet("/summary", http.SummaryAsync);
         app.MapPost("/v1/load", http.LoadAsync);
         await app.StartAsync(cancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
-        if (address is not null)
-        {
-            // Kestrel reports wildcard binds as http://[::]:port or http://0.0.0.0:port; keep the port it chose.
-            var port = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)).Port;
-            http.Address = new Uri($"http://{(endpoint.Address.Equals(IPAddress.Any) || endpoint.Address.Equals(IPAddress.IPv6Any) ? "127.0.0.1" : endpoint.Address.ToString())}:{port}/");
-        }
-
+        // The bound port (the endpoint may ask for port 0); wildcard binds are reached on loopback.
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        var port = bound is null ? endpoint.Port : BindingAddress.Parse(bound).Port;
+        var reachable = endpoint.Address.Equals(IPAddress.Any) || endpoint.Address.Equals(IPAddress.IPv6Any) ? "127.0.0.1"
+            : endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]" : endpoint.Address.ToString();
+        http.Address = new Uri($"http://{reachable}:{port}/");
         return http;
     }
 

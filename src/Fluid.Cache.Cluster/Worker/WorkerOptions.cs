@@ -60,7 +60,10 @@ public sealed record WorkerOptions
         Environment.GetEnvironmentVariable("NODE_NAME") is { Length: > 0 } node ? node : Environment.MachineName;
 
     /// <summary>Every problem, each naming its field; empty when valid.</summary>
-    public IReadOnlyList<string> Validate()
+    public IReadOnlyList<string> Validate() => Validate(mountsRequired: true);
+
+    /// <summary>Like <see cref="Validate()"/>; <paramref name="mountsRequired"/> is false when the caller brings its own mounts.</summary>
+    internal IReadOnlyList<string> Validate(bool mountsRequired)
     {
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(WorkerId))
@@ -82,7 +85,7 @@ public sealed record WorkerOptions
             errors.AddRange(Cache.Validate().Select(e => "cache." + e));
         }
 
-        if (Mounts is null || Mounts.Count == 0)
+        if (mountsRequired && (Mounts is null || Mounts.Count == 0))
         {
             errors.Add("mounts: at least one mount is required");
         }
