@@ -88,7 +88,9 @@ public sealed partial class ClusterFixture : IAsyncLifetime
             Token = token ?? Token,
             NodeName = nodeName,
             Placement = Placement,
-            RequestTimeout = TimeSpan.FromSeconds(3),
+            // Generous: a SIGKILLed worker resets its connections at once; a timeout here would only mean a loaded machine.
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            RequestTimeout = TimeSpan.FromSeconds(10),
             MinDownBackoff = TimeSpan.FromMilliseconds(200),
             MaxDownBackoff = TimeSpan.FromSeconds(1),
             ProbeInterval = TimeSpan.FromMilliseconds(100),

@@ -195,8 +195,9 @@ public sealed class InProcessWorkerTests : IAsyncLifetime
             Dataset = Dataset,
             Token = _token,
             NodeName = "client-node",
-            ConnectTimeout = TimeSpan.FromMilliseconds(500),
-            RequestTimeout = TimeSpan.FromSeconds(3),
+            // Generous: on a loaded CI machine a timeout would mark a healthy worker down (refused connections fail at once anyway).
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            RequestTimeout = TimeSpan.FromSeconds(10),
             MinDownBackoff = TimeSpan.FromSeconds(5),
             MaxDownBackoff = TimeSpan.FromSeconds(10),
         },

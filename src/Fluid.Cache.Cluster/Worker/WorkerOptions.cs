@@ -83,6 +83,10 @@ public sealed record WorkerOptions
         else
         {
             errors.AddRange(Cache.Validate().Select(e => "cache." + e));
+            if (Cache.Tiers.Count == 0)
+            {
+                errors.Add("cache.tiers: a worker needs at least one tier (MEM, SSD or HDD) to cache anything");
+            }
         }
 
         if (mountsRequired && (Mounts is null || Mounts.Count == 0))
