@@ -36,6 +36,7 @@ public sealed partial class DatasetCache : IAsyncDisposable
     private readonly SemaphoreSlim _evictSignal = new(0);
     private readonly Task _evictor;
     private readonly DatasetEntry _root;
+    private readonly IPageSource _pageSource;
     private int _nextFileId;
     private long _cachedBytes;
     private int _evictRequested;
@@ -44,9 +45,10 @@ public sealed partial class DatasetCache : IAsyncDisposable
     private volatile bool _closed;
     private DatasetTotals? _totals;
 
-    private DatasetCache(CacheOptions options, IReadOnlyList<DatasetMount> mounts, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
+    private DatasetCache(CacheOptions options, IReadOnlyList<DatasetMount> mounts, IPageSource pageSource, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
     {
         _options = options;
+        _pageSource = pageSource;
         _pageSize = options.PageSize;
         _mounts = [.. mounts];
         for (var i = 0; i < _mounts.Length; i++)
@@ -91,13 +93,30 @@ public sealed partial class DatasetCache : IAsyncDisposable
 
     public CacheOptions Options => _options;
 
+    /// <summary>Where missing pages come from (<see cref="UnderFileSystemPageSource"/> unless another was given to <c>OpenAsync</c>).</summary>
+    public IPageSource PageSource => _pageSource;
+
     /// <summary>
     /// Validates the options, opens the disk tiers (rebuilding the page index from disk and verifying
     /// every page's checksum) and returns a ready cache.
     /// </summary>
+    public static Task<DatasetCache> OpenAsync(
+        CacheOptions options,
+        IReadOnlyList<DatasetMount> mounts,
+        ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null,
+        CancellationToken cancellationToken = default) =>
+        OpenAsync(options, mounts, pageSource: null, loggerFactory, meterFactory, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="OpenAsync(CacheOptions, IReadOnlyList{DatasetMount}, ILoggerFactory?, IMeterFactory?, CancellationToken)"/>,
+    /// fetching missing pages from <paramref name="pageSource"/> instead of the mounts' under file
+    /// systems (null: the under file systems). Metadata (stat, list, walk) still comes from the mounts.
+    /// </summary>
     public static async Task<DatasetCache> OpenAsync(
         CacheOptions options,
         IReadOnlyList<DatasetMount> mounts,
+        IPageSource? pageSource,
         ILoggerFactory? loggerFactory = null,
         IMeterFactory? meterFactory = null,
         CancellationToken cancellationToken = default)
@@ -129,7 +148,7 @@ public sealed partial class DatasetCache : IAsyncDisposable
             throw new ArgumentException("invalid cache configuration:\n  " + string.Join("\n  ", errors), nameof(options));
         }
 
-        var cache = new DatasetCache(options, mounts, loggerFactory, meterFactory);
+        var cache = new DatasetCache(options, mounts, pageSource ?? UnderFileSystemPageSource.Instance, loggerFactory, meterFactory);
         try
         {
             await Task.Run(() => cache.RecoverDiskTiers(cancellationToken), cancellationToken);
@@ -265,10 +284,81 @@ public sealed partial class DatasetCache : IAsyncDisposable
         return false;
     }
 
-    /// <summary>Like <see cref="TryGetLocalFile"/>, and keeps the local file whole until the lease is disposed.</summary>
+    /// <summary>
+    /// Like <see cref="TryGetLocalFile"/>, and keeps the local file whole until the lease is disposed.
+    /// When this cache does not hold the file on disk, a pluggable <see cref="PageSource"/> is asked
+    /// too (a cluster client leases a co-located worker's blob); that call blocks for at most the
+    /// source timeout, so async callers should prefer <see cref="LeaseLocalFileAsync"/>.
+    /// </summary>
     public bool TryLeaseLocalFile(DatasetEntry file, out LocalFileLease? lease)
     {
         ArgumentNullException.ThrowIfNull(file);
+        if (TryLeaseOwnFile(file, out lease))
+        {
+            return true;
+        }
+
+        if (_pageSource is UnderFileSystemPageSource || file.IsDirectory || file.Length == 0)
+        {
+            return false;
+        }
+
+        var pending = _pageSource.LeaseLocalFileAsync(_mounts[file.MountIndex], file.Source, _disposed.Token);
+        if (pending.IsCompletedSuccessfully)
+        {
+            lease = pending.Result;
+            return lease is not null;
+        }
+
+        var task = pending.AsTask();
+        try
+        {
+            if (task.Wait(_options.SourceTimeout))
+            {
+                lease = task.Result;
+                return lease is not null;
+            }
+        }
+        catch (AggregateException)
+        {
+            // A failed lookup means no local file; reads still work through the page source.
+            return false;
+        }
+
+        // Too late for this caller: whatever arrives later is released at once.
+        _ = task.ContinueWith(static t => t.Result?.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        return false;
+    }
+
+    /// <summary>
+    /// A lease on a local regular file holding every byte of <paramref name="file"/> — this cache's own
+    /// disk blob, else one the <see cref="PageSource"/> offers — or null when there is none.
+    /// </summary>
+    public async ValueTask<LocalFileLease?> LeaseLocalFileAsync(DatasetEntry file, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (TryLeaseOwnFile(file, out var lease))
+        {
+            return lease;
+        }
+
+        if (_pageSource is UnderFileSystemPageSource || file.IsDirectory || file.Length == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await _pageSource.LeaseLocalFileAsync(_mounts[file.MountIndex], file.Source, cancellationToken);
+        }
+        catch (UfsException)
+        {
+            return null;
+        }
+    }
+
+    private bool TryLeaseOwnFile(DatasetEntry file, out LocalFileLease? lease)
+    {
         lease = null;
         if (file.IsDirectory || file.Length == 0)
         {
@@ -290,6 +380,37 @@ public sealed partial class DatasetCache : IAsyncDisposable
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The entry of exactly this version of a file in mount <paramref name="mountName"/>, without
+    /// asking the source (a cluster worker serves the version its client names; a read of a version
+    /// the source no longer holds fails with <see cref="UfsErrorKind.VersionMismatch"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown mount, an invalid path or a directory.</exception>
+    public DatasetEntry GetEntry(string mountName, UfsEntry file)
+    {
+        ArgumentNullException.ThrowIfNull(mountName);
+        ArgumentNullException.ThrowIfNull(file);
+        if (!_mountIndex.TryGetValue(mountName, out var mountIndex))
+        {
+            throw new ArgumentException($"mount \"{mountName}\": this dataset has no mount of that name", nameof(mountName));
+        }
+
+        var problem = file.Path.Length == 0 ? "the mount root is not a file" : UfsPath.Validate(file.Path);
+        if (problem is not null)
+        {
+            throw new ArgumentException($"mount \"{mountName}\": path \"{file.Path}\": {problem}", nameof(file));
+        }
+
+        if (file.IsDirectory || file.Length < 0)
+        {
+            throw new ArgumentException($"mount \"{mountName}\": path \"{file.Path}\": not a file of a valid length", nameof(file));
+        }
+
+        var entry = new DatasetEntry("/" + mountName + "/" + file.Path, mountIndex, mountName, file);
+        entry.File = GetOrCreateFile(mountIndex, file, current: false);
+        return entry;
     }
 
     public async ValueTask DisposeAsync()

@@ -15,6 +15,7 @@ public static class FluidCommandLine
         root.Subcommands.Add(MountDirCommand.Create());
         root.Subcommands.Add(SimCommand.Create());
         root.Subcommands.Add(ControllerCommand.Create());
+        root.Subcommands.Add(WorkerCommand.Create());
         return root;
     }
 

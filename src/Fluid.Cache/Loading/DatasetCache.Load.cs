@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Fluid.Cache.Pages;
 using Fluid.Storage;
@@ -17,7 +18,7 @@ public sealed partial class DatasetCache
     /// skipped without touching the source. Progress is reported about every 200 ms and once at the
     /// end. Per-file errors are counted and listed in the summary; cancellation throws.
     /// </summary>
-    public async Task<LoadSummary> LoadAsync(IReadOnlyList<string> paths, IProgress<LoadProgress>? progress, CancellationToken cancellationToken)
+    public Task<LoadSummary> LoadAsync(IReadOnlyList<string> paths, IProgress<LoadProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(paths);
         foreach (var path in paths)
@@ -25,12 +26,24 @@ public sealed partial class DatasetCache
             ParsePath(path);
         }
 
-        var state = new LoadState();
+        return LoadFilesAsync(WalkAllAsync(paths, cancellationToken), includePage: null, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Loads the given files like <see cref="LoadAsync"/>, but only the pages <paramref name="includePage"/>
+    /// accepts (called with the file and a page's offset; null accepts every page). Files with no
+    /// accepted page are not counted. A cluster worker loads its share this way, with entries from
+    /// <see cref="GetEntry"/>.
+    /// </summary>
+    public async Task<LoadSummary> LoadFilesAsync(IAsyncEnumerable<DatasetEntry> files, Func<DatasetEntry, long, bool>? includePage, IProgress<LoadProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var state = new LoadState { IncludePage = includePage };
         var clock = Stopwatch.StartNew();
         var work = Channel.CreateBounded<LoadSegment>(new BoundedChannelOptions(1024) { SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
-        var producer = Task.Run(() => WalkForLoadAsync(paths, work.Writer, state, stop.Token), stop.Token);
+        var producer = Task.Run(() => QueueFilesAsync(files, work.Writer, state, stop.Token), stop.Token);
         var workers = new Task[_options.LoadParallelism];
         for (var i = 0; i < workers.Length; i++)
         {
@@ -72,28 +85,47 @@ public sealed partial class DatasetCache
         }
     }
 
-    private async Task WalkForLoadAsync(IReadOnlyList<string> paths, ChannelWriter<LoadSegment> writer, LoadState state, CancellationToken cancellationToken)
+    private async IAsyncEnumerable<DatasetEntry> WalkAllAsync(IReadOnlyList<string> paths, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var path in paths)
+        {
+            await foreach (var entry in WalkAsync(path, cancellationToken))
+            {
+                yield return entry;
+            }
+        }
+    }
+
+    private async Task QueueFilesAsync(IAsyncEnumerable<DatasetEntry> files, ChannelWriter<LoadSegment> writer, LoadState state, CancellationToken cancellationToken)
     {
         try
         {
-            foreach (var path in paths)
+            await foreach (var entry in files.WithCancellation(cancellationToken))
             {
-                await foreach (var entry in WalkAsync(path, cancellationToken))
+                if (entry.IsDirectory)
                 {
-                    var file = ResolveFile(entry);
-                    var tracker = new FileTracker(entry, (file.PageCount + SegmentPages - 1) / SegmentPages);
-                    Interlocked.Increment(ref state.FilesTotal);
-                    Interlocked.Add(ref state.BytesTotal, entry.Length);
-                    if (file.PageCount == 0)
-                    {
-                        Interlocked.Increment(ref state.FilesDone);
-                        continue;
-                    }
+                    continue;
+                }
 
-                    for (var first = 0; first < file.PageCount; first += SegmentPages)
-                    {
-                        await writer.WriteAsync(new LoadSegment(tracker, file, first, Math.Min(SegmentPages, file.PageCount - first)), cancellationToken);
-                    }
+                var file = ResolveFile(entry);
+                if (state.IncludePage is { } include)
+                {
+                    await QueueSelectedAsync(entry, file, include, writer, state, cancellationToken);
+                    continue;
+                }
+
+                var tracker = new FileTracker(entry, (file.PageCount + SegmentPages - 1) / SegmentPages);
+                Interlocked.Increment(ref state.FilesTotal);
+                Interlocked.Add(ref state.BytesTotal, entry.Length);
+                if (file.PageCount == 0)
+                {
+                    Interlocked.Increment(ref state.FilesDone);
+                    continue;
+                }
+
+                for (var first = 0; first < file.PageCount; first += SegmentPages)
+                {
+                    await writer.WriteAsync(new LoadSegment(tracker, file, first, Math.Min(SegmentPages, file.PageCount - first)), cancellationToken);
                 }
             }
         }
@@ -101,6 +133,48 @@ public sealed partial class DatasetCache
         {
             state.TotalsFinal = true;
             writer.TryComplete();
+        }
+    }
+
+    /// <summary>Queues the load segments of a file that hold at least one page the selector accepts.</summary>
+    private async Task QueueSelectedAsync(DatasetEntry entry, CachedFile file, Func<DatasetEntry, long, bool> include, ChannelWriter<LoadSegment> writer, LoadState state, CancellationToken cancellationToken)
+    {
+        long bytes = 0;
+        var segments = 0;
+        for (var first = 0; first < file.PageCount; first += SegmentPages)
+        {
+            var any = false;
+            for (var index = first; index < Math.Min(file.PageCount, first + SegmentPages); index++)
+            {
+                if (include(entry, (long)index * _pageSize))
+                {
+                    bytes += file.PageLength(index, _pageSize);
+                    any = true;
+                }
+            }
+
+            segments += any ? 1 : 0;
+        }
+
+        if (segments == 0)
+        {
+            return;
+        }
+
+        var tracker = new FileTracker(entry, segments);
+        Interlocked.Increment(ref state.FilesTotal);
+        Interlocked.Add(ref state.BytesTotal, bytes);
+        for (var first = 0; first < file.PageCount; first += SegmentPages)
+        {
+            var count = Math.Min(SegmentPages, file.PageCount - first);
+            for (var index = first; index < first + count; index++)
+            {
+                if (include(entry, (long)index * _pageSize))
+                {
+                    await writer.WriteAsync(new LoadSegment(tracker, file, first, count), cancellationToken);
+                    break;
+                }
+            }
         }
     }
 
@@ -112,6 +186,11 @@ public sealed partial class DatasetCache
             for (var index = segment.First; index < segment.First + segment.Count && !segment.Tracker.Failed; index++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (state.IncludePage is { } include && !include(segment.Tracker.Entry, (long)index * _pageSize))
+                {
+                    continue;
+                }
+
                 var length = file.PageLength(index, _pageSize);
                 if (IsPageCached(file, index))
                 {
@@ -194,6 +273,7 @@ public sealed partial class DatasetCache
         public long BytesCached;
         public volatile bool TotalsFinal;
         public readonly List<string> Errors = [];
+        public Func<DatasetEntry, long, bool>? IncludePage;
     }
 
     private sealed class FileTracker(DatasetEntry entry, int segments)

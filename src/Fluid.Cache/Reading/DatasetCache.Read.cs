@@ -356,7 +356,7 @@ public sealed partial class DatasetCache
         }
     }
 
-    /// <summary>Fills <paramref name="destination"/> from the source, each call bounded by the source timeout.</summary>
+    /// <summary>Fills <paramref name="destination"/> from the page source, each call bounded by the source timeout.</summary>
     private async Task FetchAsync(CachedFile file, long offset, Memory<byte> destination, PageFlight flight)
     {
         var mount = _mounts[file.MountIndex];
@@ -370,7 +370,7 @@ public sealed partial class DatasetCache
                 timeout.CancelAfter(_options.SourceTimeout);
                 try
                 {
-                    read = await mount.Source.ReadAsync(file.Source, offset + filled, destination[filled..], timeout.Token)
+                    read = await _pageSource.ReadAsync(mount, file.Source, offset + filled, destination[filled..], timeout.Token)
                         .AsTask().WaitAsync(_options.SourceTimeout);
                 }
                 catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)

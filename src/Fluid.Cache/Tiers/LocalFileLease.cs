@@ -8,8 +8,11 @@ public sealed class LocalFileLease : IDisposable
 {
     private Action? _release;
 
-    internal LocalFileLease(string path, long length, Action release)
+    /// <summary>A lease on <paramref name="path"/>; <paramref name="release"/> runs once, on the first dispose.</summary>
+    public LocalFileLease(string path, long length, Action release)
     {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(release);
         Path = path;
         Length = length;
         _release = release;

@@ -1,0 +1,499 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using Fluid.Api.Datasets;
+using Fluid.Api.Manifests;
+using Fluid.Api.Runtimes;
+using Fluid.Cache;
+using Fluid.Cache.Cluster.Security;
+using Fluid.Cache.Cluster.Worker;
+using Fluid.Storage.Mounts;
+using Microsoft.Extensions.Logging;
+using MediumType = Fluid.Cache.MediumType;
+
+namespace Fluid.Cli.Commands;
+
+/// <summary>
+/// `fluid worker`: runs one cache worker of a dataset in the foreground until SIGTERM/Ctrl-C
+/// (the worker pods of the operator run exactly this; docs/cluster.md).
+/// </summary>
+internal static class WorkerCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string?>("--config") { Description = "Manifest with the Dataset and its FluidCacheRuntime (what the operator mounts at /etc/fluid/config/manifest.yaml)." };
+        var mount = new Option<string[]>("--mount") { Description = "A mount as NAME=URI (local:///dir, pvc://claim/dir, s3://bucket/prefix, https://host/dir/); repeatable. Instead of --config.", AllowMultipleArgumentsPerToken = false };
+        var mountOption = new Option<string[]>("--mount-option") { Description = "An option of a --mount as NAME.KEY=VALUE (e.g. data.endpoint=http://127.0.0.1:9000); repeatable." };
+        var tier = new Option<string[]>("--tier") { Description = "A cache tier: MEM:QUOTA or SSD|HDD:DIR[,DIR...]:QUOTA (quota split over the directories), e.g. MEM:1Gi, SSD:/mnt/ssd:100Gi; repeatable, fastest first." };
+        var dataset = new Option<string?>("--dataset") { Description = "Dataset identity (namespace/name) the token is bound to; with --config it comes from the manifest." };
+        var tokenFile = new Option<string?>("--token-file") { Description = $"File holding the runtime's secret token (else ${ClusterToken.EnvironmentVariable})." };
+        var listen = new Option<string>("--listen") { Description = "Data port address (binary page protocol).", DefaultValueFactory = _ => $"0.0.0.0:{WorkerOptions.DefaultDataPort}" };
+        var http = new Option<string>("--http") { Description = "Control port address (health, readiness, summary, metrics, load), or 'off'.", DefaultValueFactory = _ => $"0.0.0.0:{WorkerOptions.DefaultHttpPort}" };
+        var id = new Option<string?>("--id") { Description = "Worker id in the ring (default: $FLUID_WORKER_ID, else $POD_NAME, else the host name)." };
+        var nodeName = new Option<string?>("--node-name") { Description = "Node name for short-circuit reads (default: $NODE_NAME, else the host name)." };
+        var pageSize = new Option<string?>("--page-size") { Description = "Page size (e.g. 1Mi); default 1 MiB or the runtime's pageSize." };
+        var readahead = new Option<string?>("--readahead") { Description = "Bytes fetched ahead of a sequential reader (e.g. 8Mi; 0 turns it off)." };
+        var grace = new Option<double>("--shutdown-grace") { Description = "Seconds requests in flight get on SIGTERM (the CLI allows about 2 s in all).", DefaultValueFactory = _ => 1.5 };
+        var verbose = new Option<bool>("--verbose") { Description = "Log informational messages." };
+
+        var command = new Command("worker", "Run a cache worker of one dataset until SIGTERM/Ctrl-C.")
+        {
+            config, mount, mountOption, tier, dataset, tokenFile, listen, http, id, nodeName, pageSize, readahead, grace, verbose,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            var problems = new List<string>();
+            WorkerOptions? options = null;
+            try
+            {
+                options = BuildOptions(parse, config, mount, mountOption, tier, dataset, tokenFile, listen, http, id, nodeName, pageSize, readahead, grace, problems);
+            }
+            catch (ArgumentException ex)
+            {
+                problems.Add(ex.Message);
+            }
+
+            if (options is not null)
+            {
+                problems.AddRange(options.Validate());
+            }
+
+            if (problems.Count > 0 || options is null)
+            {
+                foreach (var problem in problems)
+                {
+                    await error.WriteLineAsync($"worker: {problem}");
+                }
+
+                return 2;
+            }
+
+            using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new StderrLoggerProvider(error, parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning)));
+            WorkerHost host;
+            try
+            {
+                host = await WorkerHost.StartAsync(options, loggerFactory, cancellationToken);
+            }
+            catch (Exception ex) when (ex is ArgumentException or IOException or Fluid.Storage.UfsException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+            {
+                await error.WriteLineAsync($"worker: {ex.Message}");
+                return 1;
+            }
+
+            await using (host)
+            {
+                await output.WriteLineAsync(
+                    $"worker {options.WorkerId} ready: dataset {options.DatasetIdentity}, data {host.DataEndpoint}, http {(host.HttpPort == 0 ? "off" : host.HttpPort.ToString(CultureInfo.InvariantCulture))}, node {options.NodeName}");
+                await output.FlushAsync(CancellationToken.None);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+
+                await output.WriteLineAsync($"worker {options.WorkerId} stopping");
+                await host.StopAsync();
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static WorkerOptions? BuildOptions(
+        ParseResult parse,
+        Option<string?> config,
+        Option<string[]> mount,
+        Option<string[]> mountOption,
+        Option<string[]> tier,
+        Option<string?> dataset,
+        Option<string?> tokenFile,
+        Option<string> listen,
+        Option<string> http,
+        Option<string?> id,
+        Option<string?> nodeName,
+        Option<string?> pageSize,
+        Option<string?> readahead,
+        Option<double> grace,
+        List<string> problems)
+    {
+        var mounts = parse.GetValue(mount) ?? [];
+        var tiers = parse.GetValue(tier) ?? [];
+        var configPath = parse.GetValue(config);
+        string? identity = parse.GetValue(dataset);
+        CacheOptions cache;
+        IReadOnlyList<UfsMount> ufsMounts;
+        if (configPath is not null)
+        {
+            if (mounts.Length > 0 || tiers.Length > 0)
+            {
+                problems.Add("--config and --mount/--tier exclude each other");
+                return null;
+            }
+
+            var mapped = ManifestMapping.Read(configPath, problems);
+            if (mapped is null)
+            {
+                return null;
+            }
+
+            (cache, ufsMounts) = (mapped.Value.Cache, mapped.Value.Mounts);
+            identity ??= mapped.Value.Dataset;
+        }
+        else
+        {
+            if (mounts.Length == 0)
+            {
+                problems.Add("give --config, or at least one --mount NAME=URI");
+            }
+
+            ufsMounts = ParseMounts(mounts, parse.GetValue(mountOption) ?? [], problems);
+            cache = new CacheOptions { Tiers = ParseTiers(tiers, problems) };
+        }
+
+        if (string.IsNullOrWhiteSpace(identity))
+        {
+            problems.Add("--dataset: the dataset identity (namespace/name) is required without --config");
+        }
+
+        if (parse.GetValue(pageSize) is { } size)
+        {
+            if (TryBytes(size, out var bytes) && bytes <= int.MaxValue)
+            {
+                cache = cache with { PageSize = (int)bytes };
+            }
+            else
+            {
+                problems.Add($"--page-size: \"{size}\" is not a size such as 1Mi");
+            }
+        }
+
+        if (parse.GetValue(readahead) is { } ahead)
+        {
+            if (ahead == "0")
+            {
+                cache = cache with { ReadaheadBytes = 0 };
+            }
+            else if (TryBytes(ahead, out var bytes))
+            {
+                cache = cache with { ReadaheadBytes = bytes };
+            }
+            else
+            {
+                problems.Add($"--readahead: \"{ahead}\" is not a size such as 8Mi or 0");
+            }
+        }
+
+        var token = ReadToken(parse.GetValue(tokenFile), problems);
+        var data = ParseEndpoint("--listen", parse.GetValue(listen)!, problems);
+        var httpText = parse.GetValue(http)!;
+        var control = string.Equals(httpText, "off", StringComparison.OrdinalIgnoreCase) ? null : ParseEndpoint("--http", httpText, problems);
+        if (problems.Count > 0 || token is null || data is null)
+        {
+            return null;
+        }
+
+        return new WorkerOptions
+        {
+            WorkerId = parse.GetValue(id) ?? DefaultWorkerId(),
+            NodeName = parse.GetValue(nodeName) ?? WorkerOptions.DefaultNodeName(),
+            Dataset = identity,
+            Cache = cache with { Name = identity! },
+            Mounts = ufsMounts,
+            Token = token,
+            DataEndpoint = data,
+            HttpEndpoint = control,
+            ShutdownGrace = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(grace))),
+        };
+    }
+
+    private static string DefaultWorkerId() =>
+        Environment.GetEnvironmentVariable("FLUID_WORKER_ID") is { Length: > 0 } id ? id
+        : Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod ? pod
+        : Environment.MachineName;
+
+    private static ClusterToken? ReadToken(string? file, List<string> problems)
+    {
+        try
+        {
+            if (file is not null)
+            {
+                return ClusterToken.FromFile(file);
+            }
+
+            var token = ClusterToken.FromEnvironment();
+            if (token is null)
+            {
+                problems.Add($"--token-file: no token (give a file or set ${ClusterToken.EnvironmentVariable})");
+            }
+
+            return token;
+        }
+        catch (ArgumentException ex)
+        {
+            problems.Add(ex.Message);
+            return null;
+        }
+    }
+
+    private static IPEndPoint? ParseEndpoint(string option, string text, List<string> problems)
+    {
+        if (IPEndPoint.TryParse(text, out var endpoint) && text.Contains(':', StringComparison.Ordinal))
+        {
+            return endpoint;
+        }
+
+        problems.Add($"{option}: \"{text}\" is not an address such as 0.0.0.0:{WorkerOptions.DefaultDataPort} or [::]:{WorkerOptions.DefaultDataPort}");
+        return null;
+    }
+
+    private static List<UfsMount> ParseMounts(string[] mounts, string[] options, List<string> problems)
+    {
+        var result = new List<(string Name, string Uri, Dictionary<string, string> Options)>();
+        for (var i = 0; i < mounts.Length; i++)
+        {
+            var equals = mounts[i].IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0 || equals == mounts[i].Length - 1)
+            {
+                problems.Add($"--mount[{i}]: \"{mounts[i]}\" is not NAME=URI");
+                continue;
+            }
+
+            result.Add((mounts[i][..equals], mounts[i][(equals + 1)..], new Dictionary<string, string>(StringComparer.Ordinal)));
+        }
+
+        for (var i = 0; i < options.Length; i++)
+        {
+            var dot = options[i].IndexOf('.', StringComparison.Ordinal);
+            var equals = options[i].IndexOf('=', StringComparison.Ordinal);
+            var target = dot > 0 ? result.FindIndex(m => m.Name == options[i][..dot]) : -1;
+            if (dot <= 0 || equals < dot + 2 || target < 0)
+            {
+                problems.Add($"--mount-option[{i}]: expected NAME.KEY=VALUE for a NAME given with --mount");
+                continue;
+            }
+
+            result[target].Options[options[i][(dot + 1)..equals]] = options[i][(equals + 1)..];
+        }
+
+        return [.. result.Select(m => new UfsMount(m.Name, m.Uri, m.Options))];
+    }
+
+    private static List<TierOptions> ParseTiers(string[] tiers, List<string> problems)
+    {
+        var result = new List<TierOptions>();
+        for (var i = 0; i < tiers.Length; i++)
+        {
+            var parts = tiers[i].Split(':');
+            var at = $"--tier[{i}] \"{tiers[i]}\"";
+            if (!Enum.TryParse<MediumType>(parts[0], ignoreCase: true, out var medium))
+            {
+                problems.Add($"{at}: medium must be MEM, SSD or HDD");
+                continue;
+            }
+
+            if (medium == MediumType.Mem)
+            {
+                if (parts.Length != 2 || !TryBytes(parts[1], out var quota))
+                {
+                    problems.Add($"{at}: expected MEM:QUOTA such as MEM:1Gi");
+                    continue;
+                }
+
+                result.Add(new TierOptions { Medium = medium, Quota = quota });
+                continue;
+            }
+
+            if (parts.Length != 3 || !TryBytes(parts[2], out var total))
+            {
+                problems.Add($"{at}: expected {medium.ToString().ToUpperInvariant()}:DIR[,DIR...]:QUOTA such as SSD:/mnt/ssd:100Gi");
+                continue;
+            }
+
+            var dirs = parts[1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            result.Add(new TierOptions { Medium = medium, Directories = [.. dirs.Select(d => new TierDirectory(d, total / Math.Max(1, dirs.Length)))] });
+        }
+
+        return result;
+    }
+
+    private static bool TryBytes(string text, out long bytes)
+    {
+        bytes = 0;
+        if (!Fluid.Api.Meta.Quantity.TryParse(text, out var quantity) || quantity.Sign <= 0)
+        {
+            return false;
+        }
+
+        bytes = quantity.Value;
+        return true;
+    }
+
+    /// <summary>
+    /// Phase-1 stand-in that maps a Dataset and its FluidCacheRuntime to worker settings: mounts
+    /// (options and sharedOptions; no encryptOptions), tiered store, page size, metadata TTL and
+    /// source timeout/retries. To be replaced by the engine's own manifest mapping (Fluid.Engine),
+    /// which also resolves secrets; keep it private to this command until then.
+    /// </summary>
+    private static class ManifestMapping
+    {
+        public static (CacheOptions Cache, IReadOnlyList<UfsMount> Mounts, string Dataset)? Read(string path, List<string> problems)
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                problems.Add($"--config {path}: {ex.Message}");
+                return null;
+            }
+
+            var set = ManifestReader.Read(text, path);
+            problems.AddRange(set.Errors.Select(p => p.ToString()));
+            var datasetObject = set.Objects.OfType<Dataset>().FirstOrDefault();
+            if (datasetObject?.Metadata?.Name is not { } name || datasetObject.Spec?.Mounts is not { Count: > 0 } specMounts)
+            {
+                problems.Add($"--config {path}: no Dataset with spec.mounts");
+                return null;
+            }
+
+            var ns = datasetObject.Metadata.Namespace ?? "default";
+            var runtime = set.Objects.OfType<FluidCacheRuntime>().FirstOrDefault(r => r.Metadata?.Name == name && (r.Metadata.Namespace ?? "default") == ns);
+            var mounts = new List<UfsMount>();
+            for (var i = 0; i < specMounts.Count; i++)
+            {
+                var m = specMounts[i];
+                if (m.EncryptOptions is { Count: > 0 } || datasetObject.Spec.SharedEncryptOptions is { Count: > 0 })
+                {
+                    problems.Add($"{path}: spec.mounts[{i}].encryptOptions: secrets are resolved by the engine's configuration (not available to `fluid worker --config` yet); use --mount with --mount-option");
+                    continue;
+                }
+
+                var options = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var (key, value) in datasetObject.Spec.SharedOptions ?? [])
+                {
+                    options[key] = value;
+                }
+
+                foreach (var (key, value) in m.Options ?? [])
+                {
+                    options[key] = value;
+                }
+
+                if (runtime?.Spec?.Source is { } source)
+                {
+                    if (source.Timeout is { } timeout)
+                    {
+                        options.TryAdd("timeout", Fluid.Api.Meta.Duration.Format(timeout.Value));
+                    }
+
+                    if (source.Retries is { } retries)
+                    {
+                        options.TryAdd("retries", retries.ToString(CultureInfo.InvariantCulture));
+                    }
+                }
+
+                mounts.Add(new UfsMount(m.Name ?? $"mount{i}", m.MountPoint ?? string.Empty, options));
+            }
+
+            var cache = new CacheOptions();
+            if (runtime?.Spec is { } spec)
+            {
+                if (spec.PageSize is { } size)
+                {
+                    cache = cache with { PageSize = (int)Math.Min(int.MaxValue, size.Value) };
+                }
+
+                if (spec.MetadataTtl is { } ttl)
+                {
+                    cache = cache with { MetadataTtl = ttl.Value };
+                }
+
+                var tiers = new List<TierOptions>();
+                var levels = spec.TieredStore?.Levels ?? [];
+                for (var i = 0; i < levels.Count; i++)
+                {
+                    var level = levels[i];
+                    var at = $"{path}: spec.tieredstore.levels[{i}]";
+                    var medium = level.MediumType switch
+                    {
+                        Fluid.Api.Runtimes.MediumType.MEM => MediumType.Mem,
+                        Fluid.Api.Runtimes.MediumType.SSD => MediumType.Ssd,
+                        _ => MediumType.Hdd,
+                    };
+                    var high = double.TryParse(level.High, NumberStyles.Float, CultureInfo.InvariantCulture, out var h) ? h : 0.95;
+                    var low = double.TryParse(level.Low, NumberStyles.Float, CultureInfo.InvariantCulture, out var l) ? l : 0.7;
+                    var dirs = (level.Path ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    var quotas = (level.QuotaList ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    var total = level.Quota?.Value ?? 0;
+                    if (medium == MediumType.Mem)
+                    {
+                        // A MEM level's path names a tmpfs in Fluid; here the MEM tier is process memory of the quota.
+                        tiers.Add(new TierOptions { Medium = medium, Quota = total > 0 ? total : (quotas.Length > 0 && TryBytes(quotas[0], out var q) ? q : 0), High = high, Low = low });
+                        continue;
+                    }
+
+                    var directories = new List<TierDirectory>();
+                    for (var d = 0; d < dirs.Length; d++)
+                    {
+                        long quota = 0;
+                        if (quotas.Length == dirs.Length && !TryBytes(quotas[d], out quota))
+                        {
+                            problems.Add($"{at}.quotaList[{d}]: \"{quotas[d]}\" is not a quantity");
+                        }
+                        else if (quotas.Length != dirs.Length)
+                        {
+                            quota = total / dirs.Length;
+                        }
+
+                        directories.Add(new TierDirectory(dirs[d], quota));
+                    }
+
+                    tiers.Add(new TierOptions { Medium = medium, Directories = directories, High = high, Low = low });
+                }
+
+                cache = cache with { Tiers = tiers };
+            }
+
+            return (cache, mounts, $"{ns}/{name}");
+        }
+    }
+
+    /// <summary>Writes log lines to standard error.</summary>
+    private sealed class StderrLoggerProvider(TextWriter writer, LogLevel minimum) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new StderrLogger(writer, minimum);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class StderrLogger(TextWriter writer, LogLevel minimum) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= minimum;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (!IsEnabled(logLevel))
+                {
+                    return;
+                }
+
+                lock (writer)
+                {
+                    writer.WriteLine($"{logLevel.ToString().ToLowerInvariant()}: {formatter(state, exception)}{(exception is null ? string.Empty : $" ({exception.Message})")}");
+                    writer.Flush();
+                }
+            }
+        }
+    }
+}

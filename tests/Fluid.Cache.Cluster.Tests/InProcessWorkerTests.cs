@@ -1,0 +1,216 @@
+using System.Net;
+using Fluid.Cache.Cluster.Client;
+using Fluid.Cache.Cluster.Membership;
+using Fluid.Cache.Cluster.Security;
+using Fluid.Cache.Cluster.Worker;
+using Fluid.Storage;
+using Fluid.Storage.Mounts;
+using Fluid.Testing;
+
+namespace Fluid.Cache.Cluster.Tests;
+
+/// <summary>Workers hosted in the test process (real sockets on loopback) for cases the process fixture does not cover.</summary>
+public sealed class InProcessWorkerTests : IAsyncLifetime
+{
+    private const string Dataset = "team/images";
+    private readonly string _root = TestPaths.CreateTempDirectory("cluster-inproc");
+    private readonly ClusterToken _token = ClusterToken.FromSecret(ClusterToken.GenerateSecret());
+    private readonly List<WorkerHost> _workers = [];
+
+    private string Source => Path.Combine(_root, "source");
+
+    public Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Source);
+        for (var i = 0; i < 24; i++)
+        {
+            File.WriteAllBytes(Path.Combine(Source, $"f{i:00}.bin"), SourceTree.Content($"f{i}", 300_000 + (i * 50_000)));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var worker in _workers)
+        {
+            await worker.DisposeAsync();
+        }
+
+        TestPaths.DeleteQuietly(_root);
+    }
+
+    [Fact]
+    public async Task SourceRewritten_NewMetadata_WorkerServesTheNewVersion()
+    {
+        var worker = await StartWorkerAsync("w0");
+        await using var client = Client(new StaticMembership([Endpoint(worker, "w0")]));
+        await using var cache = await OpenClientCacheAsync(client, TimeSpan.Zero);
+        var path = Path.Combine(Source, "f03.bin");
+        var first = await SourceTree.ReadAllAsync(cache, "/data/f03.bin");
+        Assert.Equal(await File.ReadAllBytesAsync(path), first);
+
+        var rewritten = SourceTree.Content("rewritten", first.Length);
+        await File.WriteAllBytesAsync(path, rewritten);
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(1));
+
+        Assert.Equal(rewritten, await SourceTree.ReadAllAsync(cache, "/data/f03.bin"));
+        Assert.Equal(0, client.GetCounters().SourceFallbacks);
+    }
+
+    [Fact]
+    public async Task SourceRewritten_OldVersionPageNotCachedAnywhere_VersionMismatchNotAMix()
+    {
+        var worker = await StartWorkerAsync("w0");
+        await using var client = Client(new StaticMembership([Endpoint(worker, "w0")]));
+        await using var cache = await client.OpenCacheAsync(
+            new CacheOptions { ReadaheadBytes = 0, PageSize = 64 * 1024 },
+            [new DatasetMount("data", UfsRegistry.CreateDefault().Create(new UfsMount("data", "local://" + Source)))]);
+        var path = Path.Combine(Source, "f23.bin");
+        var old = (await cache.StatAsync("/data/f23.bin", CancellationToken.None))!;
+        var page = new byte[64 * 1024];
+        Assert.Equal(page.Length, await cache.ReadAsync(old, 0, page, CancellationToken.None));
+
+        await File.WriteAllBytesAsync(path, SourceTree.Content("rewritten", (int)old.Length));
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(1));
+
+        // The worker's first 1 MiB page of the old version is still cached; its second is nowhere and the source has moved on.
+        Assert.Equal(page.Length, await cache.ReadAsync(old, 0, page, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<UfsException>(async () => await cache.ReadAsync(old, 1 << 20, page, CancellationToken.None));
+        Assert.Equal(UfsErrorKind.VersionMismatch, error.Kind);
+        Assert.Contains("worker w0", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NoWorkerAnswers_ReadsComeFromTheSourceWithoutError()
+    {
+        await using var client = Client(new StaticMembership([new WorkerEndpoint("ghost", "127.0.0.1", FreePort.Next(), 0, "n")]));
+        await using var cache = await OpenClientCacheAsync(client, TimeSpan.FromMinutes(1));
+
+        for (var i = 0; i < 5; i++)
+        {
+            var bytes = await SourceTree.ReadAllAsync(cache, $"/data/f{i:00}.bin");
+            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(Source, $"f{i:00}.bin")), bytes);
+        }
+
+        var counters = client.GetCounters();
+        Assert.Equal(1, counters.WorkersMarkedDown);
+        Assert.Equal(0, counters.RemoteReads);
+        Assert.True(counters.SourceFallbacks > 0);
+        Assert.Empty(client.LiveWorkers);
+    }
+
+    [Fact]
+    public async Task MembershipGrows_RingSwapsAndTheNewWorkerServesItsKeys()
+    {
+        var w0 = await StartWorkerAsync("w0");
+        var membership = new StaticMembership([Endpoint(w0, "w0")]);
+        await using var client = Client(membership);
+        Assert.Equal(["w0"], client.Ring.Workers);
+
+        var w1 = await StartWorkerAsync("w1");
+        membership.Update([Endpoint(w0, "w0"), Endpoint(w1, "w1")]);
+        Assert.Equal(["w0", "w1"], client.Ring.Workers);
+
+        await using var cache = await OpenClientCacheAsync(client, TimeSpan.FromMinutes(1));
+        long owned = 0;
+        for (var i = 0; i < 24; i++)
+        {
+            var entry = (await cache.StatAsync($"/data/f{i:00}.bin", CancellationToken.None))!;
+            owned += client.OwnerOf("data", entry.Source, 0) == "w1" ? entry.Length : 0;
+            var bytes = await SourceTree.ReadAllAsync(cache, entry.Path);
+            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(Source, $"f{i:00}.bin")), bytes);
+        }
+
+        Assert.True(owned > 0);
+        Assert.True(owned == w1.GetSummary().BytesServed, $"w1 owns {owned} bytes, served {w1.GetSummary().BytesServed}; client: {client.GetCounters()}");
+    }
+
+    [Fact]
+    public async Task Load_OneWorkerGone_ItsBatchesGoToTheNextWorkerOfTheRing()
+    {
+        var w0 = await StartWorkerAsync("w0");
+        var w1 = await StartWorkerAsync("w1");
+        var membership = new StaticMembership([Endpoint(w0, "w0"), Endpoint(w1, "w1")]);
+        await w1.StopAsync();
+        await using var client = Client(membership);
+        await using var cache = await OpenClientCacheAsync(client, TimeSpan.FromMinutes(1));
+
+        var summary = await client.LoadAsync(cache, ["/data"], null, CancellationToken.None);
+
+        var total = Directory.GetFiles(Source).Sum(f => new FileInfo(f).Length);
+        Assert.True(summary.FailedFiles == 0, string.Join("\n", summary.Errors));
+        Assert.Equal((24L, total), (summary.Files, summary.Bytes));
+        Assert.Equal(total, w0.GetSummary().Cached);
+        Assert.DoesNotContain(client.LiveWorkers, w => w.Id == "w1");
+    }
+
+    [Fact]
+    public async Task WorkerOptions_Invalid_EveryProblemNamed()
+    {
+        var options = new WorkerOptions
+        {
+            WorkerId = " ",
+            Cache = new CacheOptions { PageSize = 1000 },
+            Mounts = [],
+            Token = _token,
+            LeaseTtl = TimeSpan.FromMilliseconds(10),
+        };
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => WorkerHost.StartAsync(options));
+
+        Assert.Contains("workerId: is empty", error.Message, StringComparison.Ordinal);
+        Assert.Contains("cache.pageSize: 1000", error.Message, StringComparison.Ordinal);
+        Assert.Contains("mounts: at least one mount", error.Message, StringComparison.Ordinal);
+        Assert.Contains("leaseTtl:", error.Message, StringComparison.Ordinal);
+    }
+
+    private async Task<WorkerHost> StartWorkerAsync(string id)
+    {
+        var worker = await WorkerHost.StartAsync(new WorkerOptions
+        {
+            WorkerId = id,
+            NodeName = "node-x",
+            Dataset = Dataset,
+            Cache = new CacheOptions
+            {
+                ReadaheadBytes = 0,
+                Tiers = [new TierOptions { Medium = MediumType.Ssd, Directories = [new TierDirectory(Path.Combine(_root, id), 64L << 20)] }],
+            },
+            Mounts = [new UfsMount("data", "local://" + Source)],
+            Token = _token,
+            DataEndpoint = new IPEndPoint(IPAddress.Loopback, 0),
+            HttpEndpoint = new IPEndPoint(IPAddress.Loopback, 0),
+            ShutdownGrace = TimeSpan.FromMilliseconds(200),
+        });
+        _workers.Add(worker);
+        return worker;
+    }
+
+    private static WorkerEndpoint Endpoint(WorkerHost worker, string id) => new(id, "127.0.0.1", worker.DataEndpoint.Port, worker.HttpPort, "node-x");
+
+    private ClusterClient Client(IWorkerMembership membership) => new(
+        new ClusterClientOptions
+        {
+            Dataset = Dataset,
+            Token = _token,
+            NodeName = "client-node",
+            // Generous: on a loaded CI machine a timeout would mark a healthy worker down (refused connections fail at once anyway).
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            RequestTimeout = TimeSpan.FromSeconds(10),
+            MinDownBackoff = TimeSpan.FromSeconds(5),
+            MaxDownBackoff = TimeSpan.FromSeconds(10),
+        },
+        membership);
+
+    private Task<DatasetCache> OpenClientCacheAsync(ClusterClient client, TimeSpan metadataTtl) =>
+        client.OpenCacheAsync(
+            new CacheOptions
+            {
+                Name = Dataset,
+                MetadataTtl = metadataTtl,
+                ReadaheadBytes = 1L << 20,
+                Tiers = [new TierOptions { Medium = MediumType.Mem, Quota = 4L << 20, Eviction = EvictionPolicyKind.Fifo }],
+            },
+            [new DatasetMount("data", UfsRegistry.CreateDefault().Create(new UfsMount("data", "local://" + Source)))]);
+}
