@@ -14,6 +14,11 @@ public static class FluidCommandLine
         root.Subcommands.Add(CrdsCommand.Create());
         root.Subcommands.Add(MountDirCommand.Create());
         root.Subcommands.Add(SimCommand.Create());
+        root.Subcommands.Add(UpCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(LoadCommand.Create());
+        root.Subcommands.Add(LsCommand.Create());
+        root.Subcommands.Add(DownCommand.Create());
         return root;
     }
 
