@@ -19,6 +19,7 @@ public static class FluidCommandLine
         root.Subcommands.Add(LoadCommand.Create());
         root.Subcommands.Add(LsCommand.Create());
         root.Subcommands.Add(DownCommand.Create());
+        root.Subcommands.Add(QuickstartCommand.Create());
         return root;
     }
 

@@ -69,7 +69,7 @@ internal static class UpCommand
                     MountPoint = mountPoint,
                     RunDirectory = RunDirectory.DefaultPath(),
                     LoggerFactory = loggers,
-                    Fuse = new FuseOptions { Passthrough = parse.GetValue(passthrough) },
+                    Fuse = new FuseOptions { Passthrough = parse.GetValue(passthrough), AllowOther = Environment.IsPrivilegedProcess },
                 }, cancellationToken);
             }
             catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException or UfsException or ArgumentException)
