@@ -314,7 +314,7 @@ public static class EngineConfigurationMapper
         var available = memAvailable ?? MemoryDefaults.ReadMemAvailable();
         var quota = MemoryDefaults.QuotaFor(available, pageSize);
         notes.Add($"no {FluidCacheRuntime.KindName} for Dataset/{name}: caching in a MEM tier of {Units.Bytes(quota)} " +
-            $"({MemoryDefaults.Fraction:P0} of {(available is { } a ? Units.Bytes(a) : "unknown")} available memory, between {Units.Bytes(MemoryDefaults.Minimum)} and {Units.Bytes(MemoryDefaults.Maximum)})");
+            $"({MemoryDefaults.Fraction * 100:0}% of {(available is { } a ? Units.Bytes(a) : "unknown")} available memory, between {Units.Bytes(MemoryDefaults.Minimum)} and {Units.Bytes(MemoryDefaults.Maximum)})");
         return [new TierOptions { Medium = CacheMedium.Mem, Quota = quota }];
     }
 

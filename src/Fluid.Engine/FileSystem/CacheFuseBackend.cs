@@ -16,6 +16,10 @@ namespace Fluid.Engine.FileSystem;
 /// </summary>
 public sealed class CacheFuseBackend : IFuseBackend
 {
+    private const int RecentSlots = 1024;
+    private readonly DatasetEntry?[] _recent = new DatasetEntry?[RecentSlots];
+    private readonly long[] _recentAt = new long[RecentSlots];
+    private readonly long _recentWindow;
     private readonly DatasetCache _cache;
     private readonly DatasetNamespace _namespace;
     private readonly ILogger _logger;
@@ -32,6 +36,7 @@ public sealed class CacheFuseBackend : IFuseBackend
         _cache = cache;
         _namespace = datasetNamespace;
         _logger = logger ?? NullLogger.Instance;
+        _recentWindow = (long)Math.Min(2000, cache.Options.MetadataTtl.TotalMilliseconds);
     }
 
     /// <summary>
@@ -70,12 +75,18 @@ public sealed class CacheFuseBackend : IFuseBackend
                 return new(FsResult<FsEntry>.Fail(Errno.ENOENT));
         }
 
+        if (target.CachePath.IndexOf('/', 1) < 0)
+        {
+            // A mount's root is a directory by the manifest's word; asking the source would only add a round trip.
+            return new(FsResult<FsEntry>.Ok(new FsEntry(NameOf(path), FsEntryKind.Directory, 0, _started)));
+        }
+
         try
         {
             var stat = _cache.StatAsync(target.CachePath, cancellationToken);
             if (stat.IsCompletedSuccessfully)
             {
-                return new(ToResult(stat.Result));
+                return new(ToResult(Remember(stat.Result)));
             }
 
             return StatSlowAsync(stat, datasetPath);
@@ -151,6 +162,11 @@ public sealed class CacheFuseBackend : IFuseBackend
                 return new(FsResult<IFuseFile>.Fail(Errno.ENOENT));
         }
 
+        if (Recent(target.CachePath) is { } recent)
+        {
+            return new(Open(recent));
+        }
+
         try
         {
             var stat = _cache.StatAsync(target.CachePath, cancellationToken);
@@ -202,11 +218,34 @@ public sealed class CacheFuseBackend : IFuseBackend
         return errno;
     }
 
+    /// <summary>
+    /// Keeps the file a lookup just returned for a moment: the kernel's OPEN and first READ follow at once,
+    /// and asking the metadata cache again would, with an unreachable source, wait a second full timeout.
+    /// </summary>
+    private DatasetEntry? Remember(DatasetEntry? entry)
+    {
+        if (entry is { IsDirectory: false } && _recentWindow > 0)
+        {
+            var slot = (entry.Path.GetHashCode(StringComparison.Ordinal) & int.MaxValue) % RecentSlots;
+            Volatile.Write(ref _recentAt[slot], Environment.TickCount64);
+            Volatile.Write(ref _recent[slot], entry);
+        }
+
+        return entry;
+    }
+
+    private DatasetEntry? Recent(string cachePath)
+    {
+        var slot = (cachePath.GetHashCode(StringComparison.Ordinal) & int.MaxValue) % RecentSlots;
+        var entry = Volatile.Read(ref _recent[slot]);
+        return entry is not null && entry.Path == cachePath && Environment.TickCount64 - Volatile.Read(ref _recentAt[slot]) < _recentWindow ? entry : null;
+    }
+
     private async ValueTask<FsResult<FsEntry>> StatSlowAsync(ValueTask<DatasetEntry?> stat, string datasetPath)
     {
         try
         {
-            return ToResult(await stat);
+            return ToResult(Remember(await stat));
         }
         catch (Exception ex)
         {

@@ -12,8 +12,16 @@ namespace Fluid.Engine.FileSystem;
 /// </summary>
 internal sealed class CacheFuseFile : IFuseFile
 {
+    /// <summary>
+    /// After a failed readahead the kernel at once retries the same page on its own; when the source timed
+    /// out, that retry gets the same error within this window instead of waiting a second full timeout.
+    /// </summary>
+    private const long FailureMemoMilliseconds = 1000;
+
     private readonly CacheFuseBackend _backend;
     private readonly DatasetEntry _entry;
+    private long _failedPage = -1;
+    private long _failedAt;
     private SafeFileHandle? _backing;
     private LocalFileLease? _lease;
 
@@ -29,14 +37,20 @@ internal sealed class CacheFuseFile : IFuseFile
 
     public ValueTask<FsResult<int>> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
     {
+        if (Volatile.Read(ref _failedPage) == offset / _backend.Cache.PageSize &&
+            Environment.TickCount64 - Volatile.Read(ref _failedAt) < FailureMemoMilliseconds)
+        {
+            return new(FsResult<int>.Fail(Errno.EIO));
+        }
+
         try
         {
             var read = _backend.Cache.ReadAsync(_entry, offset, buffer, cancellationToken);
-            return read.IsCompletedSuccessfully ? new(FsResult<int>.Ok(read.Result)) : ReadSlowAsync(read);
+            return read.IsCompletedSuccessfully ? new(FsResult<int>.Ok(read.Result)) : ReadSlowAsync(read, offset);
         }
         catch (Exception ex)
         {
-            return new(Fail(ex));
+            return new(Fail(ex, offset));
         }
     }
 
@@ -48,7 +62,7 @@ internal sealed class CacheFuseFile : IFuseFile
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<FsResult<int>> ReadSlowAsync(ValueTask<int> read)
+    private async ValueTask<FsResult<int>> ReadSlowAsync(ValueTask<int> read, long offset)
     {
         try
         {
@@ -56,17 +70,24 @@ internal sealed class CacheFuseFile : IFuseFile
         }
         catch (Exception ex)
         {
-            return Fail(ex);
+            return Fail(ex, offset);
         }
     }
 
-    private FsResult<int> Fail(Exception exception)
+    private FsResult<int> Fail(Exception exception, long offset)
     {
         if (exception is UfsException { Kind: UfsErrorKind.VersionMismatch })
         {
             _backend.OnStale(_entry);
         }
 
-        return FsResult<int>.Fail(_backend.Report(exception, "read", _backend.Namespace.ToDatasetPath(_entry.Path)));
+        var errno = _backend.Report(exception, "read", _backend.Namespace.ToDatasetPath(_entry.Path));
+        if (exception is UfsException { Kind: UfsErrorKind.Timeout })
+        {
+            Volatile.Write(ref _failedAt, Environment.TickCount64);
+            Volatile.Write(ref _failedPage, offset / _backend.Cache.PageSize);
+        }
+
+        return FsResult<int>.Fail(errno);
     }
 }

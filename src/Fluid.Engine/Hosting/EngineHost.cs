@@ -369,7 +369,13 @@ public sealed class EngineHost : IAsyncDisposable
 
     private async Task MountAsync(string mountPoint, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(mountPoint);
+        mountPoint = Path.TrimEndingDirectorySeparator(Path.GetFullPath(mountPoint));
+        if (!StaleMounts.IsMountPoint(mountPoint))
+        {
+            // A dead mount left there by a killed engine cannot even be stat'ed; the FUSE layer clears it.
+            Directory.CreateDirectory(mountPoint);
+        }
+
         var ttl = Configuration.Cache.MetadataTtl;
         var fuse = _options.Fuse with
         {

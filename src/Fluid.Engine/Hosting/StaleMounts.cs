@@ -30,7 +30,12 @@ internal static partial class StaleMounts
         return Umount2(mountPoint, MntDetach) == 0;
     }
 
-    private static bool IsFluidMount(string mountPoint)
+    /// <summary>True when /proc/self/mountinfo lists a mount at <paramref name="mountPoint"/>.</summary>
+    public static bool IsMountPoint(string mountPoint) => IsMounted(mountPoint, null);
+
+    private static bool IsFluidMount(string mountPoint) => IsMounted(mountPoint, "fuse.fluid");
+
+    private static bool IsMounted(string mountPoint, string? fileSystemType)
     {
         try
         {
@@ -40,7 +45,7 @@ internal static partial class StaleMounts
                 var fields = line.Split(' ');
                 var dash = Array.IndexOf(fields, "-");
                 if (fields.Length > 4 && dash > 4 && dash + 1 < fields.Length &&
-                    Unescape(fields[4]) == mountPoint && fields[dash + 1] == "fuse.fluid")
+                    Unescape(fields[4]) == mountPoint && (fileSystemType is null || fields[dash + 1] == fileSystemType))
                 {
                     return true;
                 }
