@@ -131,7 +131,7 @@ public sealed class CliTests(S3ServerFixture s3) : IClassFixture<S3ServerFixture
         Ok($"kill -TERM {second.Process.Id}");
         Assert.True(second.WaitForExit(TimeSpan.FromSeconds(30)), "fluid up did not exit after SIGTERM");
         Assert.Equal(0, second.Process.ExitCode);
-        Assert.Contains("(terminated)", second.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"Dataset {_name} is down (", second.Stdout, StringComparison.Ordinal);
         AssertCleanedUp();
     }
 

@@ -166,7 +166,7 @@ public sealed class EngineHost : IAsyncDisposable
         using (PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal))
         using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal))
         using (PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal))
-        using (cancellationToken.Register(() => RequestStop("cancelled")))
+        using (cancellationToken.Register(() => RequestStop("signal")))
         {
             var reason = await StopRequested;
             await DisposeAsync();
@@ -377,8 +377,13 @@ public sealed class EngineHost : IAsyncDisposable
         }
 
         var ttl = Configuration.Cache.MetadataTtl;
+
+        // Without a disk tier no file can be handed to the kernel, and a passthrough-capable mount pays an
+        // OPEN and a RELEASE round trip per open; zero-message opens are then strictly better.
+        var hasDiskTier = Configuration.Cache.Tiers.Any(t => t.Medium != MediumType.Mem);
         var fuse = _options.Fuse with
         {
+            Passthrough = hasDiskTier ? _options.Fuse.Passthrough : PassthroughMode.Off,
             MetadataTtl = ttl,
             NegativeTtl = ttl < _options.Fuse.NegativeTtl ? ttl : _options.Fuse.NegativeTtl,
             RequestTimeout = Configuration.RequestTimeout,
