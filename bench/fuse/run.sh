@@ -53,7 +53,7 @@ if [ ! -e "$marker" ]; then
   rm -rf "$data/large" "$data/small" "$data"/.generated-* "$bench_dir/s3"
   mkdir -p "$data/large" "$data/small"
   for i in $(seq 1 "$large_count"); do
-    head -c "$((large_mb << 20))" /dev/urandom >"$data/large/file-$i.bin"
+    dd if=/dev/urandom of="$data/large/file-$i.bin" bs=1M count="$large_mb" status=none
   done
   python3 - "$data/small" "$small_count" "$small_kb" <<'EOF'
 import os, sys
@@ -71,6 +71,18 @@ EOF
   touch "$marker"
 fi
 sync # no writeback of the generated data may disturb the measurements
+
+# Drop the local files' pages (these files only): pages left by the writes that generated them can sit in
+# small folios, which read at half the speed of the large folios readahead builds (measured: 5.3 against
+# 12.6 GB/s for one 256 MiB file); every target then fills its page cache by reading, in its warm-up pass.
+python3 - "$data" <<'EOF'
+import os, sys
+for d, _, names in os.walk(sys.argv[1]):
+    for n in names:
+        fd = os.open(os.path.join(d, n), os.O_RDONLY)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        os.close(fd)
+EOF
 
 mounts=()
 pids=()
