@@ -80,6 +80,7 @@ public static class EpochReader
 
         await done.Task.WaitAsync(cancellationToken);
         watch.Stop();
+        cancellationToken.ThrowIfCancellationRequested(); // the readers may have seen it first and stopped early
         if (failure is not null)
         {
             throw new IOException("reading the mounted dataset failed: " + failure.Message, failure);
