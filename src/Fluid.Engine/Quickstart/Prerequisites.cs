@@ -53,6 +53,10 @@ public static class Prerequisites
         {
             missing.Add("/dev/fuse (load the module: sudo modprobe fuse; in a container, pass --device /dev/fuse)");
         }
+        else if (!Environment.IsPrivilegedProcess && !CanOpen("/dev/fuse"))
+        {
+            missing.Add("read-write access to /dev/fuse for this user (run as root, or: sudo chmod 0666 /dev/fuse)");
+        }
 
         if (!Environment.IsPrivilegedProcess && FindOnPath("fusermount3") is null)
         {
@@ -101,6 +105,19 @@ public static class Prerequisites
         }
 
         return S3rverPath;
+    }
+
+    private static bool CanOpen(string device)
+    {
+        try
+        {
+            using var handle = File.OpenHandle(device, FileMode.Open, FileAccess.ReadWrite);
+            return true;
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            return false;
+        }
     }
 
     public static string? FindOnPath(string command)
