@@ -4,8 +4,8 @@
 #   (b) through bindfs over those files (a C FUSE passthrough file system, Debian package bindfs)
 #   (c) through `rclone mount --vfs-cache-mode full` over the same files served by a local S3 server
 #       (s3rver), after one warm-up pass (Debian package rclone)
-#   (d) through the fluid mount of the same S3 dataset after `fluid load` (the cache engine; passthrough
-#       on by default, and once more with passthrough off)
+#   (d) through the fluid mount of the same S3 dataset after `fluid load` (the cache engine; by default
+#       with passthrough off, and once more with --passthrough Auto)
 #   (e) through `fluid mount-dir` over the local files (the FUSE layer alone, no cache), for reference
 # for large files (MB/s) and small files (files/s), with 1 and 8 readers; each reported as a ratio to (a).
 #
@@ -257,14 +257,14 @@ fi
 
 if [[ "$only" == *" d "* ]]; then
   start_s3
-  echo "(d) fluid up over s3rver, after fluid load (passthrough on: files >= 1 MiB held whole on the SSD tier)" >&2
-  mount_engine engine-pt
-  measure engine-pt "$mounted"
-  stop_engine engine-pt
-  echo "(d) fluid up over s3rver, after fluid load, passthrough off (zero-message opens)" >&2
-  mount_engine engine-nopt --passthrough Off
+  echo "(d) fluid up over s3rver, after fluid load (default: passthrough off, zero-message opens)" >&2
+  mount_engine engine-nopt
   measure engine-nopt "$mounted"
   stop_engine engine-nopt
+  echo "(d) fluid up --passthrough Auto over s3rver, after fluid load (files >= 1 MiB held whole on the SSD tier)" >&2
+  mount_engine engine-pt --passthrough Auto
+  measure engine-pt "$mounted"
+  stop_engine engine-pt
 fi
 
 if [[ "$only" == *" e "* ]]; then
@@ -292,13 +292,13 @@ ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 echo
 echo "Warm reads, best of $passes passes after one warm-up pass; $large_count x $large_mb MiB files, $small_count x $small_kb KiB files."
 printf '%-44s %14s %7s %14s %7s %14s %7s %14s %7s\n' target "large MB/s 1r" ratio "large MB/s 8r" ratio "small f/s 1r" ratio "small f/s 8r" ratio
-for label in local bindfs rclone engine-pt engine-nopt dir-pt dir-nopt; do
+for label in local bindfs rclone engine-nopt engine-pt dir-pt dir-nopt; do
   case "$label" in
     local) name="(a) local files" ;;
     bindfs) name="(b) bindfs" ;;
     rclone) name="(c) rclone, vfs-cache-mode full" ;;
-    engine-pt) name="(d) fluid up + load, passthrough (default)" ;;
-    engine-nopt) name="(d) fluid up + load, passthrough off" ;;
+    engine-nopt) name="(d) fluid up + load (default, passthrough off)" ;;
+    engine-pt) name="(d) fluid up --passthrough Auto + load" ;;
     dir-pt) name="(e) fluid mount-dir, passthrough" ;;
     dir-nopt) name="(e) fluid mount-dir, passthrough off" ;;
   esac
@@ -314,7 +314,7 @@ for label in local bindfs rclone engine-pt engine-nopt dir-pt dir-nopt; do
 done
 
 echo
-for name in engine-pt engine-nopt; do
+for name in engine-nopt engine-pt; do
   [ -e "$bench_dir/$name.status.json" ] || continue
   python3 - "$bench_dir/$name.status.json" "$name" <<'EOF'
 import json, sys

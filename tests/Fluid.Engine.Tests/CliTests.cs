@@ -43,7 +43,7 @@ public sealed class CliTests(S3ServerFixture s3) : IClassFixture<S3ServerFixture
     [Fact]
     public async Task StatusLsLoadDown_ThroughTheControlSocket()
     {
-        var up = await StartUpAsync();
+        var up = await StartUpAsync("--passthrough", "Auto");
         Assert.Contains($"Dataset {_name} is up: mounted at {MountPoint}", up.Stdout, StringComparison.Ordinal);
         Assert.Contains("/train  <-  s3://" + _dataset.Bucket, up.Stdout, StringComparison.Ordinal);
 
@@ -59,6 +59,7 @@ public sealed class CliTests(S3ServerFixture s3) : IClassFixture<S3ServerFixture
         Assert.Equal(_dataset.Files.Count.ToString(CultureInfo.InvariantCulture), status.GetProperty("status").GetProperty("fileNum").GetString());
         Assert.Equal("/train", status.GetProperty("mounts")[0].GetProperty("path").GetString());
         Assert.DoesNotContain(S3ServerFixture.SecretKey, status.GetRawText(), StringComparison.Ordinal);
+        Assert.True(status.GetProperty("fuse").GetProperty("passthroughActive").GetBoolean());
 
         var table = _cli.Ok("status").Stdout;
         Assert.Contains("NAME", table, StringComparison.Ordinal);
@@ -120,7 +121,10 @@ public sealed class CliTests(S3ServerFixture s3) : IClassFixture<S3ServerFixture
         Assert.Contains("Removed the stale control socket", second.Stderr, StringComparison.Ordinal);
         Assert.Contains("Cleared a stale FUSE mount", second.Stderr, StringComparison.Ordinal);
         Ok($"cmp {Q(Path.Combine(_dataset.LocalCopy, "big/large-1.bin"))} {Q(Path.Combine(MountPoint, "train/big/large-1.bin"))}");
-        Assert.Equal("Bound", Status().GetProperty("phase").GetString());
+        var recovered = Status();
+        Assert.Equal("Bound", recovered.GetProperty("phase").GetString());
+        Assert.False(recovered.GetProperty("fuse").GetProperty("passthroughActive").GetBoolean()); // the default
+        Assert.True(recovered.GetProperty("fuse").GetProperty("zeroMessageOpens").GetBoolean());
 
         // A second `up` of the running dataset is refused and leaves it alone.
         var again = _cli.Run("up", "-f", _manifest, "--mount", Path.Combine(_root, "other"));
@@ -203,9 +207,9 @@ public sealed class CliTests(S3ServerFixture s3) : IClassFixture<S3ServerFixture
         Assert.False(Directory.Exists(Path.Combine(_root, "bad-mnt")));
     }
 
-    private async Task<FluidCli.Daemon> StartUpAsync()
+    private async Task<FluidCli.Daemon> StartUpAsync(params string[] extra)
     {
-        var daemon = _cli.Start("up", "-f", _manifest, "--mount", MountPoint, "-v");
+        var daemon = _cli.Start(["up", "-f", _manifest, "--mount", MountPoint, "-v", .. extra]);
         _daemons.Add(daemon);
         await daemon.WaitForAsync("Ctrl-C or `fluid down", TimeSpan.FromSeconds(60));
         return daemon;

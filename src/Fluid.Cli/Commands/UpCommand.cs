@@ -22,7 +22,11 @@ internal static class UpCommand
         var mount = new Option<string?>("--mount") { Description = "Directory to mount the dataset at (default: /mnt/fluid/NAME as root, else ~/fluid/NAME)." };
         var name = new Option<string?>("--name") { Description = "The Dataset to run when the files hold several (NAME or NAMESPACE/NAME)." };
         var secretsDir = new Option<string?>("--secrets-dir") { Description = "Directory laid out like mounted Kubernetes secrets (DIR/SECRET/KEY) for encryptOptions." };
-        var passthrough = new Option<PassthroughMode>("--passthrough") { Description = "FUSE passthrough for files cached whole on a disk tier: Auto or Off.", DefaultValueFactory = _ => PassthroughMode.Auto };
+        var passthrough = new Option<PassthroughMode>("--passthrough")
+        {
+            Description = "Off (default): files are served through the kernel page cache without open round trips. Auto: FUSE passthrough for files of 1 MiB or more held whole on a disk tier (best when the data outgrows memory).",
+            DefaultValueFactory = _ => EngineHostOptions.DefaultPassthrough,
+        };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log informational messages." };
         var command = new Command("up", "Start the cache of a dataset and mount it (runs in the foreground until Ctrl-C or `fluid down`).")
         {

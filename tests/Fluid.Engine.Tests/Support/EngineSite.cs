@@ -55,7 +55,8 @@ public sealed class EngineSite : IAsyncDisposable
                 MountPoint = Path.Combine(root, "mnt"),
                 RunDirectory = Path.Combine(root, "run"),
                 LoggerFactory = logs,
-                Fuse = fuse ?? new FuseOptions { ReaderThreads = 3 },
+                // Passthrough on (not the engine's default) so the tests cover it.
+                Fuse = fuse ?? new FuseOptions { ReaderThreads = 3, Passthrough = PassthroughMode.Auto },
             }, CancellationToken.None);
             return new EngineSite(root, dataset, host, logs);
         }
