@@ -191,6 +191,8 @@ public sealed class CacheFuseBackend : IFuseBackend
 
     internal void OnStale(DatasetEntry entry)
     {
+        var slot = (entry.Path.GetHashCode(StringComparison.Ordinal) & int.MaxValue) % RecentSlots;
+        Interlocked.CompareExchange(ref _recent[slot], null, entry);
         _cache.InvalidateMetadata(entry.Path);
         StaleFile?.Invoke(entry.Path);
     }
