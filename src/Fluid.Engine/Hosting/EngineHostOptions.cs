@@ -28,10 +28,10 @@ public sealed record EngineHostOptions
     public DatasetCacheFactory CacheFactory { get; init; } = InProcessCache;
 
     /// <summary>
-    /// Passthrough is off unless asked for: measured on warm reads after a load (docs/engine.md), zero-message
-    /// opens serve small files at 0.6-1.5 of local reads and large ones from the page cache at 0.9 or more,
-    /// while passthrough costs an OPEN and a RELEASE round trip per open and left small files at 0.3-0.45.
-    /// Passthrough pays when cached files no longer fit in memory and must come from the disk tier.
+    /// Passthrough is off unless asked for: measured on warm reads after a load (docs/fuse.md), zero-message
+    /// opens serve small files at 0.94-1.52 of local reads and large ones from the page cache at 0.81-1.33,
+    /// while passthrough costs an OPEN and a RELEASE round trip per open and left small files at 0.25-0.32
+    /// with one reader. Passthrough pays when cached files no longer fit in memory and come from the disk tier.
     /// </summary>
     public const PassthroughMode DefaultPassthrough = PassthroughMode.Off;
 
