@@ -199,6 +199,13 @@ public sealed partial class DatasetCache : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Raised with the dataset path ("/mount/dir/file") when fresh metadata names a new version of a file
+    /// whose previous version was known, after the old pages were dropped; lets a FUSE mount tell the
+    /// kernel to forget pages it keeps. Handlers run on the caller's thread and must not throw.
+    /// </summary>
+    public event Action<string>? FileVersionChanged;
+
     /// <summary>The mounts of this dataset, in order.</summary>
     public IReadOnlyList<DatasetMount> Mounts => _mounts;
 
@@ -552,6 +559,7 @@ public sealed partial class DatasetCache : IAsyncDisposable
         {
             Log.VersionChanged(_logger, _options.Name, file.Source.Path, superseded.Source.Version, source.Version);
             DropFile(superseded);
+            FileVersionChanged?.Invoke("/" + mountName + "/" + source.Path);
         }
 
         return file;

@@ -16,6 +16,12 @@ public static class FluidCommandLine
         root.Subcommands.Add(SimCommand.Create());
         root.Subcommands.Add(ControllerCommand.Create());
         root.Subcommands.Add(WorkerCommand.Create());
+        root.Subcommands.Add(UpCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(LoadCommand.Create());
+        root.Subcommands.Add(LsCommand.Create());
+        root.Subcommands.Add(DownCommand.Create());
+        root.Subcommands.Add(QuickstartCommand.Create());
         return root;
     }
 

@@ -147,7 +147,7 @@ public class ReaderWriterTests
         var level = new Level { Path = "/a, /b", Quota = Quantity.Parse("10Gi") };
 
         Assert.Equal(1, spec.EffectiveReplicas());
-        Assert.Equal("4Mi", spec.EffectivePageSize().ToString());
+        Assert.Equal("1Mi", spec.EffectivePageSize().ToString());
         Assert.Equal(TimeSpan.FromSeconds(60), spec.EffectiveMetadataTtl().Value);
         Assert.Equal(TimeSpan.FromSeconds(30), spec.EffectiveSourceTimeout().Value);
         Assert.Equal(3, spec.EffectiveSourceRetries());

@@ -38,7 +38,7 @@ public sealed record FluidCacheRuntimeSpec
     [JsonPropertyName("replicas")]
     public int? Replicas { get; init; }
 
-    [Description("Size of a cache page, a power of two from 64Ki to 64Mi; defaults to 4Mi.")]
+    [Description("Size of a cache page, a power of two from 64Ki to 64Mi; defaults to 1Mi.")]
     [JsonPropertyName("pageSize")]
     public Quantity? PageSize { get; init; }
 
@@ -182,7 +182,7 @@ public sealed record MetadataSyncPolicy
 public static class FluidCacheRuntimeDefaults
 {
     public const int Replicas = 1;
-    public static readonly Quantity PageSize = Quantity.Parse("4Mi");
+    public static readonly Quantity PageSize = Quantity.Parse("1Mi");
     public static readonly Duration MetadataTtl = Duration.Parse("60s");
     public static readonly Duration SourceTimeout = Duration.Parse("30s");
     public const int SourceRetries = 3;
