@@ -19,15 +19,26 @@ internal static class CrdsCommand
         var command = new Command("crds", "Generate the CustomResourceDefinitions of Dataset, FluidCacheRuntime and DataLoad.");
         command.Options.Add(outputDir);
         command.Options.Add(check);
-        command.SetAction(parse => Run(
-            parse.GetValue(outputDir) ?? DefaultDirectory(),
-            parse.GetValue(check),
-            parse.InvocationConfiguration.Output));
+        command.SetAction(parse =>
+        {
+            // By default the chart's copy (deploy/charts/fluid/crds) is kept equal to deploy/crds as well.
+            var directories = parse.GetValue(outputDir) is { } chosen ? [chosen] : DefaultDirectories();
+            var status = 0;
+            foreach (var directory in directories)
+            {
+                status = Math.Max(status, Run(directory, parse.GetValue(check), parse.InvocationConfiguration.Output));
+            }
+
+            return status;
+        });
         return command;
     }
 
-    private static string DefaultDirectory() =>
-        Path.Combine(Environment.GetEnvironmentVariable("FLUID_HOME") ?? Directory.GetCurrentDirectory(), "deploy", "crds");
+    private static string[] DefaultDirectories()
+    {
+        var home = Environment.GetEnvironmentVariable("FLUID_HOME") ?? Directory.GetCurrentDirectory();
+        return [Path.Combine(home, "deploy", "crds"), Path.Combine(home, "deploy", "charts", "fluid", "crds")];
+    }
 
     private static int Run(string directory, bool check, TextWriter output)
     {

@@ -61,8 +61,13 @@ public sealed class ControllerCommandTests
 
             await cluster.Cluster.Datasets.CreateAsync(Samples.Dataset("data"));
             await Eventually.ValueAsync(() => cluster.Cluster.Datasets.GetAsync(new ObjectKey("default", "data")), d => d.Status?.Phase == Fluid.Api.Datasets.DatasetPhase.NotBound, "reconciled by the command", TimeSpan.FromSeconds(30));
-            var metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
-            Assert.Contains("fluid_kubernetes_reconcile_count_total{controller=\"datasets\",result=\"success\"}", metrics, StringComparison.Ordinal);
+            // The reconcile is counted after its status write lands, so poll the metrics briefly.
+            var metrics = string.Empty;
+            await Eventually.TrueAsync(async () =>
+            {
+                metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+                return metrics.Contains("fluid_kubernetes_reconcile_count_total{controller=\"datasets\",result=\"success\"}", StringComparison.Ordinal);
+            }, "reconcile counted in /metrics", TimeSpan.FromSeconds(10));
             Assert.Contains("fluid_kubernetes_leader_is_leader{lease=\"fluid-system/fluid-controller\"} 1", metrics, StringComparison.Ordinal);
             var leases = new ResourceClient<k8s.Models.V1Lease>(cluster.Client, ResourceTypes.Leases);
             Assert.Equal("controller-test-0", (await leases.GetAsync(new ObjectKey("fluid-system", "fluid-controller")))!.Spec.HolderIdentity);
