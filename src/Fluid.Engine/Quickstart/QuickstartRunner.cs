@@ -120,7 +120,7 @@ public sealed class QuickstartRunner(QuickstartOptions options, TextWriter outpu
             }
 
             await output.WriteLineAsync();
-            await output.WriteLineAsync($"Done in {Units.Duration(total.Elapsed)}. Your own data: write a Dataset like {manifestPath} and run `./fluid up -f dataset.yaml` (docs/cli.md).");
+            await output.WriteLineAsync($"Done in {Units.Duration(total.Elapsed)}. Your own data: write a Dataset like the ones in examples/ (this run used {manifestPath}, now removed) and run `./fluid up -f dataset.yaml` (docs/cli.md).");
             return 0;
         }
         finally
