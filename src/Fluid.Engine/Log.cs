@@ -40,4 +40,13 @@ internal static partial class Log
 
     [LoggerMessage(5012, LogLevel.Debug, "Told the kernel to forget {Path} (new version at the source)")]
     public static partial void Invalidated(ILogger logger, string path);
+
+    [LoggerMessage(5013, LogLevel.Information, "Started cache {Worker} (pid {Pid}, data port {Port})")]
+    public static partial void WorkerStarted(ILogger logger, string worker, int pid, int port);
+
+    [LoggerMessage(5014, LogLevel.Warning, "Cache {Worker} exited with code {Code}; starting it again in {Seconds:0.#} s (log: {Log})")]
+    public static partial void WorkerExited(ILogger logger, string worker, int code, double seconds, string log);
+
+    [LoggerMessage(5015, LogLevel.Error, "Cache {Worker} could not be started again: {Reason}")]
+    public static partial void WorkerRestartFailed(ILogger logger, string worker, string reason);
 }

@@ -7,6 +7,9 @@ using Fluid.Api.Runtimes;
 using Fluid.Cache;
 using Fluid.Cache.Cluster.Security;
 using Fluid.Cache.Cluster.Worker;
+using Fluid.Engine.Cluster;
+using Fluid.Engine.Configuration;
+using Fluid.Storage;
 using Fluid.Storage.Mounts;
 using Microsoft.Extensions.Logging;
 using MediumType = Fluid.Cache.MediumType;
@@ -21,11 +24,13 @@ internal static class WorkerCommand
 {
     public static Command Create()
     {
-        var config = new Option<string?>("--config") { Description = "Manifest with the Dataset and its FluidCacheRuntime (what the operator mounts at /etc/fluid/config/manifest.yaml)." };
+        var config = new Option<string[]>("--config") { Description = "Manifest with the Dataset, its FluidCacheRuntime and Secrets (what the operator mounts at /etc/fluid/config/manifest.yaml); repeatable." };
+        var secretsDir = new Option<string?>("--secrets-dir") { Description = $"Directory laid out like mounted Kubernetes secrets (DIR/SECRET/KEY) for encryptOptions (default: {DefaultSecretsDirectory} when it exists)." };
+        var cacheSubdir = new Option<string?>("--cache-subdir") { Description = "Append this directory name to every disk tier path, so several workers of one machine keep apart (fluid up --workers)." };
         var mount = new Option<string[]>("--mount") { Description = "A mount as NAME=URI (local:///dir, pvc://claim/dir, s3://bucket/prefix, https://host/dir/); repeatable. Instead of --config.", AllowMultipleArgumentsPerToken = false };
         var mountOption = new Option<string[]>("--mount-option") { Description = "An option of a --mount as NAME.KEY=VALUE (e.g. data.endpoint=http://127.0.0.1:9000); repeatable." };
         var tier = new Option<string[]>("--tier") { Description = "A cache tier: MEM:QUOTA or SSD|HDD:DIR[,DIR...]:QUOTA (quota split over the directories), e.g. MEM:1Gi, SSD:/mnt/ssd:100Gi; repeatable, fastest first." };
-        var dataset = new Option<string?>("--dataset") { Description = "Dataset identity (namespace/name) the token is bound to; with --config it comes from the manifest." };
+        var dataset = new Option<string?>("--dataset") { Description = "Dataset identity (namespace/name) the token is bound to; with --config it picks the Dataset when the files hold several." };
         var tokenFile = new Option<string?>("--token-file") { Description = $"File holding the runtime's secret token (else ${ClusterToken.EnvironmentVariable})." };
         var listen = new Option<string>("--listen") { Description = "Data port address (binary page protocol).", DefaultValueFactory = _ => $"0.0.0.0:{WorkerOptions.DefaultDataPort}" };
         var http = new Option<string>("--http") { Description = "Control port address (health, readiness, summary, metrics, load), or 'off'.", DefaultValueFactory = _ => $"0.0.0.0:{WorkerOptions.DefaultHttpPort}" };
@@ -35,10 +40,11 @@ internal static class WorkerCommand
         var readahead = new Option<string?>("--readahead") { Description = "Bytes fetched ahead of a sequential reader (e.g. 8Mi; 0 turns it off)." };
         var grace = new Option<double>("--shutdown-grace") { Description = "Seconds requests in flight get on SIGTERM (the CLI allows about 2 s in all).", DefaultValueFactory = _ => 1.5 };
         var verbose = new Option<bool>("--verbose") { Description = "Log informational messages." };
+        var exitWith = new Option<int?>("--exit-with") { Description = "Stop when the process with this id ends (fluid up --workers passes its own)." };
 
         var command = new Command("worker", "Run a cache worker of one dataset until SIGTERM/Ctrl-C.")
         {
-            config, mount, mountOption, tier, dataset, tokenFile, listen, http, id, nodeName, pageSize, readahead, grace, verbose,
+            config, secretsDir, cacheSubdir, mount, mountOption, tier, dataset, tokenFile, listen, http, id, nodeName, pageSize, readahead, grace, verbose, exitWith,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -48,7 +54,7 @@ internal static class WorkerCommand
             WorkerOptions? options = null;
             try
             {
-                options = BuildOptions(parse, config, mount, mountOption, tier, dataset, tokenFile, listen, http, id, nodeName, pageSize, readahead, grace, problems);
+                options = BuildOptions(parse, new Inputs(config, secretsDir, cacheSubdir, mount, mountOption, tier, dataset, tokenFile, listen, http, id, nodeName, pageSize, readahead, grace), problems);
             }
             catch (ArgumentException ex)
             {
@@ -71,6 +77,14 @@ internal static class WorkerCommand
             }
 
             using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new StderrLoggerProvider(error, parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning)));
+            options = options with { Registry = (options.Registry ?? new UfsRegistryOptions()) with { LoggerFactory = loggerFactory } };
+            using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (parse.GetValue(exitWith) is { } parent)
+            {
+                _ = WatchParentAsync(parent, lifetime, error);
+            }
+
+            cancellationToken = lifetime.Token;
             WorkerHost host;
             try
             {
@@ -104,30 +118,20 @@ internal static class WorkerCommand
         return command;
     }
 
-    private static WorkerOptions? BuildOptions(
-        ParseResult parse,
-        Option<string?> config,
-        Option<string[]> mount,
-        Option<string[]> mountOption,
-        Option<string[]> tier,
-        Option<string?> dataset,
-        Option<string?> tokenFile,
-        Option<string> listen,
-        Option<string> http,
-        Option<string?> id,
-        Option<string?> nodeName,
-        Option<string?> pageSize,
-        Option<string?> readahead,
-        Option<double> grace,
-        List<string> problems)
+    /// <summary>Where the operator mounts the Secrets that encryptOptions name.</summary>
+    public const string DefaultSecretsDirectory = "/etc/fluid/secrets";
+
+    private static WorkerOptions? BuildOptions(ParseResult parse, Inputs o, List<string> problems)
     {
+        var (config, secretsDir, cacheSubdir, mount, mountOption, tier, dataset, tokenFile, listen, http, id, nodeName, pageSize, readahead, grace) = o;
         var mounts = parse.GetValue(mount) ?? [];
         var tiers = parse.GetValue(tier) ?? [];
-        var configPath = parse.GetValue(config);
+        var configPaths = parse.GetValue(config) ?? [];
         string? identity = parse.GetValue(dataset);
         CacheOptions cache;
         IReadOnlyList<UfsMount> ufsMounts;
-        if (configPath is not null)
+        UfsRegistryOptions? registry = null;
+        if (configPaths.Length > 0)
         {
             if (mounts.Length > 0 || tiers.Length > 0)
             {
@@ -135,14 +139,21 @@ internal static class WorkerCommand
                 return null;
             }
 
-            var mapped = ManifestMapping.Read(configPath, problems);
-            if (mapped is null)
+            EngineConfiguration mapped;
+            try
             {
+                var secrets = parse.GetValue(secretsDir) ?? (Directory.Exists(DefaultSecretsDirectory) ? DefaultSecretsDirectory : null);
+                mapped = EngineConfigurationMapper.FromManifests(ManifestFiles.Read(configPaths), identity, secrets);
+            }
+            catch (ConfigurationException ex)
+            {
+                problems.AddRange(ex.Problems.Select(p => "--config: " + p));
                 return null;
             }
 
-            (cache, ufsMounts) = (mapped.Value.Cache, mapped.Value.Mounts);
-            identity ??= mapped.Value.Dataset;
+            (cache, ufsMounts) = (mapped.Cache, [.. mapped.Mounts.Select(m => m.Source)]);
+            identity = ClusterIdentity.Of(mapped);
+            registry = new UfsRegistryOptions { DefaultPolicy = mapped.SourcePolicy };
         }
         else
         {
@@ -188,6 +199,21 @@ internal static class WorkerCommand
             }
         }
 
+        if (parse.GetValue(cacheSubdir) is { } subdir)
+        {
+            if (subdir.Length == 0 || subdir.Contains('/', StringComparison.Ordinal) || subdir is "." or "..")
+            {
+                problems.Add($"--cache-subdir: \"{subdir}\" must be a single directory name");
+            }
+            else
+            {
+                cache = cache with
+                {
+                    Tiers = [.. cache.Tiers.Select(t => t with { Directories = [.. t.Directories.Select(d => d with { Path = Path.Combine(d.Path, subdir) })] })],
+                };
+            }
+        }
+
         var token = ReadToken(parse.GetValue(tokenFile), problems);
         var data = ParseEndpoint("--listen", parse.GetValue(listen)!, problems);
         var httpText = parse.GetValue(http)!;
@@ -208,7 +234,46 @@ internal static class WorkerCommand
             DataEndpoint = data,
             HttpEndpoint = control,
             ShutdownGrace = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(grace))),
+            Registry = registry,
         };
+    }
+
+    private sealed record Inputs(
+        Option<string[]> Config,
+        Option<string?> SecretsDir,
+        Option<string?> CacheSubdir,
+        Option<string[]> Mount,
+        Option<string[]> MountOption,
+        Option<string[]> Tier,
+        Option<string?> Dataset,
+        Option<string?> TokenFile,
+        Option<string> Listen,
+        Option<string> Http,
+        Option<string?> Id,
+        Option<string?> NodeName,
+        Option<string?> PageSize,
+        Option<string?> Readahead,
+        Option<double> Grace);
+
+    /// <summary>Cancels <paramref name="lifetime"/> once process <paramref name="pid"/> is gone (checked every second).</summary>
+    private static async Task WatchParentAsync(int pid, CancellationTokenSource lifetime, TextWriter error)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(lifetime.Token))
+            {
+                if (!Directory.Exists($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}"))
+                {
+                    await error.WriteLineAsync($"worker: process {pid} (--exit-with) is gone; stopping");
+                    await lifetime.CancelAsync();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private static string DefaultWorkerId() =>
@@ -331,138 +396,6 @@ internal static class WorkerCommand
 
         bytes = quantity.Value;
         return true;
-    }
-
-    /// <summary>
-    /// Phase-1 stand-in that maps a Dataset and its FluidCacheRuntime to worker settings: mounts
-    /// (options and sharedOptions; no encryptOptions), tiered store, page size, metadata TTL and
-    /// source timeout/retries. To be replaced by the engine's own manifest mapping (Fluid.Engine),
-    /// which also resolves secrets; keep it private to this command until then.
-    /// </summary>
-    private static class ManifestMapping
-    {
-        public static (CacheOptions Cache, IReadOnlyList<UfsMount> Mounts, string Dataset)? Read(string path, List<string> problems)
-        {
-            string text;
-            try
-            {
-                text = File.ReadAllText(path);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                problems.Add($"--config {path}: {ex.Message}");
-                return null;
-            }
-
-            var set = ManifestReader.Read(text, path);
-            problems.AddRange(set.Errors.Select(p => p.ToString()));
-            var datasetObject = set.Objects.OfType<Dataset>().FirstOrDefault();
-            if (datasetObject?.Metadata?.Name is not { } name || datasetObject.Spec?.Mounts is not { Count: > 0 } specMounts)
-            {
-                problems.Add($"--config {path}: no Dataset with spec.mounts");
-                return null;
-            }
-
-            var ns = datasetObject.Metadata.Namespace ?? "default";
-            var runtime = set.Objects.OfType<FluidCacheRuntime>().FirstOrDefault(r => r.Metadata?.Name == name && (r.Metadata.Namespace ?? "default") == ns);
-            var mounts = new List<UfsMount>();
-            for (var i = 0; i < specMounts.Count; i++)
-            {
-                var m = specMounts[i];
-                if (m.EncryptOptions is { Count: > 0 } || datasetObject.Spec.SharedEncryptOptions is { Count: > 0 })
-                {
-                    problems.Add($"{path}: spec.mounts[{i}].encryptOptions: secrets are resolved by the engine's configuration (not available to `fluid worker --config` yet); use --mount with --mount-option");
-                    continue;
-                }
-
-                var options = new Dictionary<string, string>(StringComparer.Ordinal);
-                foreach (var (key, value) in datasetObject.Spec.SharedOptions ?? [])
-                {
-                    options[key] = value;
-                }
-
-                foreach (var (key, value) in m.Options ?? [])
-                {
-                    options[key] = value;
-                }
-
-                if (runtime?.Spec?.Source is { } source)
-                {
-                    if (source.Timeout is { } timeout)
-                    {
-                        options.TryAdd("timeout", Fluid.Api.Meta.Duration.Format(timeout.Value));
-                    }
-
-                    if (source.Retries is { } retries)
-                    {
-                        options.TryAdd("retries", retries.ToString(CultureInfo.InvariantCulture));
-                    }
-                }
-
-                mounts.Add(new UfsMount(m.Name ?? $"mount{i}", m.MountPoint ?? string.Empty, options));
-            }
-
-            var cache = new CacheOptions();
-            if (runtime?.Spec is { } spec)
-            {
-                if (spec.PageSize is { } size)
-                {
-                    cache = cache with { PageSize = (int)Math.Min(int.MaxValue, size.Value) };
-                }
-
-                if (spec.MetadataTtl is { } ttl)
-                {
-                    cache = cache with { MetadataTtl = ttl.Value };
-                }
-
-                var tiers = new List<TierOptions>();
-                var levels = spec.TieredStore?.Levels ?? [];
-                for (var i = 0; i < levels.Count; i++)
-                {
-                    var level = levels[i];
-                    var at = $"{path}: spec.tieredstore.levels[{i}]";
-                    var medium = level.MediumType switch
-                    {
-                        Fluid.Api.Runtimes.MediumType.MEM => MediumType.Mem,
-                        Fluid.Api.Runtimes.MediumType.SSD => MediumType.Ssd,
-                        _ => MediumType.Hdd,
-                    };
-                    var high = double.TryParse(level.High, NumberStyles.Float, CultureInfo.InvariantCulture, out var h) ? h : 0.95;
-                    var low = double.TryParse(level.Low, NumberStyles.Float, CultureInfo.InvariantCulture, out var l) ? l : 0.7;
-                    var dirs = (level.Path ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                    var quotas = (level.QuotaList ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                    var total = level.Quota?.Value ?? 0;
-                    if (medium == MediumType.Mem)
-                    {
-                        // A MEM level's path names a tmpfs in Fluid; here the MEM tier is process memory of the quota.
-                        tiers.Add(new TierOptions { Medium = medium, Quota = total > 0 ? total : (quotas.Length > 0 && TryBytes(quotas[0], out var q) ? q : 0), High = high, Low = low });
-                        continue;
-                    }
-
-                    var directories = new List<TierDirectory>();
-                    for (var d = 0; d < dirs.Length; d++)
-                    {
-                        long quota = 0;
-                        if (quotas.Length == dirs.Length && !TryBytes(quotas[d], out quota))
-                        {
-                            problems.Add($"{at}.quotaList[{d}]: \"{quotas[d]}\" is not a quantity");
-                        }
-                        else if (quotas.Length != dirs.Length)
-                        {
-                            quota = total / dirs.Length;
-                        }
-
-                        directories.Add(new TierDirectory(dirs[d], quota));
-                    }
-
-                    tiers.Add(new TierOptions { Medium = medium, Directories = directories, High = high, Low = low });
-                }
-
-                cache = cache with { Tiers = tiers };
-            }
-
-            return (cache, mounts, $"{ns}/{name}");
-        }
     }
 
     /// <summary>Writes log lines to standard error.</summary>

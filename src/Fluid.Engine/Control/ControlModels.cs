@@ -55,6 +55,12 @@ public sealed record DatasetStatusReport
 
     public FuseReport? Fuse { get; init; }
 
+    /// <summary>The cache workers when the dataset runs on them (null for an in-process cache).</summary>
+    public IReadOnlyList<WorkerReport>? Workers { get; init; }
+
+    /// <summary>How the client reached the workers (null for an in-process cache).</summary>
+    public ClusterReport? Cluster { get; init; }
+
     /// <summary>The same figures as Fluid writes them into a Dataset's status (strings such as "1.50GiB", "42.0%").</summary>
     public required FluidDatasetStatus Status { get; init; }
 }
@@ -95,6 +101,66 @@ public sealed record CounterReport
     public long RejectedPages { get; init; }
 
     public long RecoveredPages { get; init; }
+}
+
+/// <summary>One cache worker of the dataset as <c>fluid status</c> shows it.</summary>
+public sealed record WorkerReport
+{
+    public required string Id { get; init; }
+
+    /// <summary>HOST:DATAPORT.</summary>
+    public required string Address { get; init; }
+
+    public string? NodeName { get; init; }
+
+    /// <summary>"Ready", "NotReady", "Down" (the client marked it down) or "Unreachable".</summary>
+    public required string State { get; init; }
+
+    /// <summary>Why no summary could be read, when none could.</summary>
+    public string? Error { get; init; }
+
+    public long Cached { get; init; }
+
+    public long CacheCapacity { get; init; }
+
+    public double CacheHitRatio { get; init; }
+
+    public long BytesRead { get; init; }
+
+    public long BytesServed { get; init; }
+
+    /// <summary>Page bytes the worker sent per second over its last seconds.</summary>
+    public double Throughput { get; init; }
+
+    public long SourceBytes { get; init; }
+
+    public long Pages { get; init; }
+
+    public long AuthFailures { get; init; }
+}
+
+/// <summary>The client's counters of a dataset that runs on cache workers.</summary>
+public sealed record ClusterReport
+{
+    public long RemoteReads { get; init; }
+
+    public long RemoteBytes { get; init; }
+
+    public long ShortCircuitReads { get; init; }
+
+    public long ShortCircuitBytes { get; init; }
+
+    public long Failovers { get; init; }
+
+    public long SourceFallbacks { get; init; }
+
+    public long SourceFallbackBytes { get; init; }
+
+    public long WorkersMarkedDown { get; init; }
+
+    public long WorkersRejoined { get; init; }
+
+    public long Unauthorized { get; init; }
 }
 
 /// <summary>Counters of the FUSE mount.</summary>

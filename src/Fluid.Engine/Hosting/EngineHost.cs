@@ -106,7 +106,9 @@ public sealed class EngineHost : IAsyncDisposable
                 }
             }
 
-            cache = await options.CacheFactory(configuration.Cache, mounts, options.LoggerFactory, cancellationToken);
+            cache = options.Cluster is { } cluster
+                ? await cluster.OpenCacheAsync(configuration.Cache, mounts, options.LoggerFactory, null, cancellationToken)
+                : await options.CacheFactory(configuration.Cache, mounts, options.LoggerFactory, cancellationToken);
             var datasetNamespace = new DatasetNamespace([.. configuration.Mounts.Select(m => (m.Path, m.Name))]);
             var backend = new CacheFuseBackend(cache, datasetNamespace, options.LoggerFactory.CreateLogger<CacheFuseBackend>())
             {
@@ -147,6 +149,11 @@ public sealed class EngineHost : IAsyncDisposable
                 foreach (var source in sources)
                 {
                     await source.DisposeAsync();
+                }
+
+                if (options.Cluster is not null)
+                {
+                    await options.Cluster.DisposeAsync();
                 }
             }
 
@@ -261,6 +268,22 @@ public sealed class EngineHost : IAsyncDisposable
     }
 
     /// <summary>
+    /// The dataset's state with, when it runs on cache workers, one row per worker and the dataset's cache
+    /// figures summed over the workers (as the operator writes them into the Dataset's status).
+    /// </summary>
+    public async Task<DatasetStatusReport> GetStatusAsync(CancellationToken cancellationToken)
+    {
+        var local = GetStatus();
+        if (_options.Cluster is not { } cluster)
+        {
+            return local;
+        }
+
+        var statuses = await cluster.GetWorkerStatusesAsync(cancellationToken);
+        return ClusterStatus.Combine(local, statuses, cluster.GetCounters());
+    }
+
+    /// <summary>
     /// Prefetches dataset paths ("/" or none: everything) into the cache. Paths name files or directories
     /// as they appear in the mount; a path that names nothing fails before anything is loaded.
     /// </summary>
@@ -285,7 +308,9 @@ public sealed class EngineHost : IAsyncDisposable
         Log.LoadStarted(_logger, shown);
         try
         {
-            var summary = await Cache.LoadAsync(cachePaths, progress, linked.Token);
+            var summary = _options.Cluster is { } cluster
+                ? await cluster.LoadAsync(Cache, cachePaths, progress, linked.Token)
+                : await Cache.LoadAsync(cachePaths, progress, linked.Token);
             Log.LoadFinished(_logger, shown, summary.Files, summary.Bytes, summary.BytesFetched, summary.FailedFiles, summary.Elapsed.TotalSeconds);
             return summary;
         }
@@ -349,6 +374,11 @@ public sealed class EngineHost : IAsyncDisposable
         });
         Cache.FileVersionChanged -= OnVersionChanged;
         await StepAsync("closing the cache", async () => await Cache.DisposeAsync());
+        if (_options.Cluster is { } client)
+        {
+            await StepAsync("closing the cluster client", async () => await client.DisposeAsync());
+        }
+
         foreach (var source in _sources)
         {
             await StepAsync("closing a source", async () => await source.DisposeAsync());

@@ -1,4 +1,5 @@
 using Fluid.Cache;
+using Fluid.Cache.Cluster.Client;
 using Fluid.Fuse;
 using Fluid.Storage.Mounts;
 using Microsoft.Extensions.Logging;
@@ -26,6 +27,13 @@ public sealed record EngineHostOptions
     public string? RunDirectory { get; init; }
 
     public DatasetCacheFactory CacheFactory { get; init; } = InProcessCache;
+
+    /// <summary>
+    /// The dataset's cache workers: when set, misses go to the worker owning each page, loads run on the
+    /// workers, and status shows one row per worker. The host takes ownership and disposes the client on
+    /// shutdown; <see cref="CacheFactory"/> is not used.
+    /// </summary>
+    public ClusterClient? Cluster { get; init; }
 
     /// <summary>
     /// Passthrough is off unless asked for: measured on warm reads after a load (docs/fuse.md), zero-message
