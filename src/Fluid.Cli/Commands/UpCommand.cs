@@ -1,4 +1,7 @@
 using System.CommandLine;
+using Fluid.Cache.Cluster.Client;
+using Fluid.Cache.Cluster.Security;
+using Fluid.Engine.Cluster;
 using Fluid.Engine.Configuration;
 using Fluid.Engine.Control;
 using Fluid.Engine.Hosting;
@@ -28,9 +31,15 @@ internal static class UpCommand
             DefaultValueFactory = _ => EngineHostOptions.DefaultPassthrough,
         };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log informational messages." };
+        var workers = new Option<int>("--workers")
+        {
+            Description = "Run the cache on N local worker processes (the distributed path: each worker owns part of the dataset, with the runtime's tiers in its own subdirectory); 0 (default) keeps the cache in this process.",
+            DefaultValueFactory = _ => 0,
+        };
+        var clientCache = new Option<string?>("--client-cache") { Description = $"With --workers: memory of the mount's own cache in front of the workers (default {Units.Bytes(ClusterIdentity.DefaultClientCacheBytes)}, 0 for none)." };
         var command = new Command("up", "Start the cache of a dataset and mount it (runs in the foreground until Ctrl-C or `fluid down`).")
         {
-            files, mount, name, secretsDir, passthrough, verbose,
+            files, mount, name, secretsDir, passthrough, workers, clientCache, verbose,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -63,27 +72,59 @@ internal static class UpCommand
                 await error.WriteLineAsync("note: " + note);
             }
 
+            var workerCount = parse.GetValue(workers);
+            var clientBytes = ClusterIdentity.DefaultClientCacheBytes;
+            var badFlag = workerCount is < 0 or > LocalWorkerGroupOptions.MaxWorkers
+                ? $"--workers: {workerCount} must be between 0 and {LocalWorkerGroupOptions.MaxWorkers}"
+                : workerCount > 0 && parse.GetRequiredValue(files).Contains("-")
+                    ? "--workers: the workers read the manifest files themselves; give files, not '-'"
+                    : parse.GetValue(clientCache) is { } text && !TryClientCache(text, out clientBytes)
+                        ? $"--client-cache: \"{text}\" is not a size such as 256Mi or 0"
+                        : null;
+            if (badFlag is not null)
+            {
+                await error.WriteLineAsync("fluid up: " + badFlag);
+                return 2;
+            }
+
             var mountPoint = Path.GetFullPath(parse.GetValue(mount) ?? DefaultMountPoint(configuration.Id));
             using var loggers = new TextLoggerFactory(error, parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning);
+            var runDirectory = new RunDirectory(RunDirectory.DefaultPath());
+            LocalWorkerGroup? group = null;
+            ClusterClient? cluster = null;
             EngineHost host;
             try
             {
-                host = await EngineHost.StartAsync(configuration, new EngineHostOptions
+                var runConfiguration = configuration;
+                if (workerCount > 0)
+                {
+                    (group, cluster) = await StartWorkersAsync(configuration, parse.GetRequiredValue(files), parse.GetValue(secretsDir), workerCount, runDirectory, loggers, cancellationToken);
+                    runConfiguration = ClusterIdentity.ForClient(configuration, clientBytes);
+                }
+
+                host = await EngineHost.StartAsync(runConfiguration, new EngineHostOptions
                 {
                     MountPoint = mountPoint,
-                    RunDirectory = RunDirectory.DefaultPath(),
+                    RunDirectory = runDirectory.Root,
                     LoggerFactory = loggers,
                     Fuse = new FuseOptions { Passthrough = parse.GetValue(passthrough), AllowOther = Environment.IsPrivilegedProcess },
+                    Cluster = cluster,
                 }, cancellationToken);
             }
-            catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException or UfsException or ArgumentException)
+            catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException or UfsException or ArgumentException or OperationCanceledException)
             {
+                if (group is not null)
+                {
+                    await group.DisposeAsync();
+                }
+
+                if (ex is OperationCanceledException)
+                {
+                    return 130;
+                }
+
                 await error.WriteLineAsync($"fluid up: {ex.Message}");
                 return 1;
-            }
-            catch (OperationCanceledException)
-            {
-                return 130;
             }
 
             var fuse = host.Mount!;
@@ -95,16 +136,112 @@ internal static class UpCommand
             }
 
             var tiers = string.Join(", ", host.GetStatus().Tiers.GroupBy(t => t.Medium).Select(g => $"{g.Key} {Units.Bytes(g.Sum(t => t.Quota))}"));
+            if (group is not null)
+            {
+                var share = string.Join(", ", configuration.Cache.Tiers.Select(t => $"{t.Medium.ToString().ToUpperInvariant()} {Units.Bytes(t.Directories.Count > 0 ? t.Directories.Sum(d => d.Quota) : t.Quota)}"));
+                tiers = $"{group.Endpoints.Count} workers of {share} each (logs in {runDirectory.WorkersPath(id)}); the mount keeps {(tiers.Length == 0 ? "no cache" : tiers)}";
+                foreach (var worker in group.Endpoints)
+                {
+                    await output.WriteLineAsync($"  {worker.Id}: data {worker.Host}:{worker.DataPort}, http {worker.Host}:{worker.HttpPort}");
+                }
+            }
+
             await output.WriteLineAsync($"  cache: {tiers}; page {Units.Bytes(configuration.Cache.PageSize)}; FUSE {fuse.ProtocolVersion}, {fuse.ReaderThreads} readers, passthrough {(fuse.PassthroughActive ? "on" : "off")}");
             await output.WriteLineAsync($"  control: {host.SocketPath}  (fluid status {id} | fluid load {id} | fluid ls {id} | fluid down {id})");
             await output.WriteLineAsync("Ctrl-C or `fluid down " + id + "` unmounts and stops.");
             await output.FlushAsync(CancellationToken.None);
 
             var reason = await host.RunAsync(cancellationToken);
+            if (group is not null)
+            {
+                await group.DisposeAsync();
+                TryDelete(Path.Combine(runDirectory.WorkersPath(id), TokenFileName));
+            }
+
             await output.WriteLineAsync($"Dataset {id} is down ({reason}); unmounted {fuse.MountPoint}.");
             return 0;
         });
         return command;
+    }
+
+    private const string TokenFileName = "token";
+
+    /// <summary>
+    /// Starts the local workers with a fresh runtime token (a 0600 file the workers read) and a client over them;
+    /// the workers and the mount share the node name, so the mount reads the workers' disk tiers directly.
+    /// </summary>
+    private static async Task<(LocalWorkerGroup Group, ClusterClient Client)> StartWorkersAsync(
+        EngineConfiguration configuration, string[] files, string? secretsDir, int count, RunDirectory runDirectory, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("--workers needs Unix file modes for the token file");
+        }
+
+        runDirectory.Create();
+        var directory = runDirectory.WorkersPath(configuration.Id);
+        Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var tokenFile = Path.Combine(directory, TokenFileName);
+        TryDelete(tokenFile);
+        using (var stream = new FileStream(tokenFile, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
+        using (var writer = new StreamWriter(stream))
+        {
+            await writer.WriteAsync(ClusterToken.GenerateSecret());
+        }
+
+        var executable = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program runs fluid, to start the workers");
+        var group = await LocalWorkerGroup.StartAsync(new LocalWorkerGroupOptions
+        {
+            Count = count,
+            Executable = executable,
+            LeadingArguments = Path.GetFileNameWithoutExtension(executable) == "dotnet" ? [typeof(UpCommand).Assembly.Location] : [],
+            ManifestFiles = files,
+            Dataset = ClusterIdentity.Of(configuration),
+            SecretsDirectory = secretsDir,
+            TokenFile = tokenFile,
+            LogDirectory = directory,
+        }, loggers.CreateLogger<LocalWorkerGroup>(), cancellationToken);
+        try
+        {
+            var client = new ClusterClient(
+                new ClusterClientOptions { Dataset = ClusterIdentity.Of(configuration), Token = ClusterToken.FromFile(tokenFile), NodeName = Environment.MachineName },
+                group.Membership,
+                loggers);
+            return (group, client);
+        }
+        catch
+        {
+            await group.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static bool TryClientCache(string text, out long bytes)
+    {
+        bytes = 0;
+        if (text == "0")
+        {
+            return true;
+        }
+
+        if (!Fluid.Api.Meta.Quantity.TryParse(text, out var quantity) || quantity.Sign <= 0)
+        {
+            return false;
+        }
+
+        bytes = quantity.Value;
+        return true;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 
     /// <summary>/mnt/fluid/NAME as root, else ~/fluid/NAME (NAMESPACE/NAME outside the default namespace).</summary>

@@ -136,7 +136,14 @@ public sealed class ControlClient : IDisposable
     private static async Task<T> ReadAsync<T>(HttpResponseMessage response, JsonTypeInfo<T> type, CancellationToken cancellationToken)
     {
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        return await JsonSerializer.DeserializeAsync(body, type, cancellationToken) ?? throw new ControlException("the engine sent an empty answer");
+        try
+        {
+            return await JsonSerializer.DeserializeAsync(body, type, cancellationToken) ?? throw new ControlException("the engine sent an empty answer");
+        }
+        catch (JsonException ex)
+        {
+            throw new ControlException($"the engine's answer is not the expected JSON ({ex.Message})");
+        }
     }
 
     private static async IAsyncEnumerable<T> ReadLinesAsync<T>(HttpResponseMessage response, JsonTypeInfo<T> type, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -46,7 +46,7 @@ internal sealed class ControlServer : IAsyncDisposable
         var app = builder.Build();
         var logger = loggerFactory.CreateLogger<ControlServer>();
 
-        app.MapGet("/v1/status", async (HttpContext context) => Results.Json(await host.GetStatusAsync(context.RequestAborted), ControlJson.Default.DatasetStatusReport));
+        app.MapGet("/v1/status", async (CancellationToken aborted) => Results.Json(await host.GetStatusAsync(aborted), ControlJson.Default.DatasetStatusReport));
         app.MapPost("/v1/down", () =>
         {
             host.RequestStop("fluid down");

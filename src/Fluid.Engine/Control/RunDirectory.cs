@@ -47,6 +47,9 @@ public sealed class RunDirectory
     /// <summary>The state file of a dataset.</summary>
     public string StatePath(string id) => Path.Combine(Root, FileName(id) + ".json");
 
+    /// <summary>The directory of a dataset's local cache workers (token file, logs) under <c>fluid up --workers</c>.</summary>
+    public string WorkersPath(string id) => Path.Combine(Root, FileName(id) + ".workers");
+
     public void Create()
     {
         if (OperatingSystem.IsWindows())

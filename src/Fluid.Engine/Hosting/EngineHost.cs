@@ -409,8 +409,9 @@ public sealed class EngineHost : IAsyncDisposable
         var ttl = Configuration.Cache.MetadataTtl;
 
         // Without a disk tier no file can be handed to the kernel, and a passthrough-capable mount pays an
-        // OPEN and a RELEASE round trip per open; zero-message opens are then strictly better.
-        var hasDiskTier = Configuration.Cache.Tiers.Any(t => t.Medium != MediumType.Mem);
+        // OPEN and a RELEASE round trip per open; zero-message opens are then strictly better. On workers,
+        // the files come from the disk tiers of co-located workers (short-circuit leases).
+        var hasDiskTier = Configuration.Cache.Tiers.Any(t => t.Medium != MediumType.Mem) || _options.Cluster is not null;
         var fuse = _options.Fuse with
         {
             Passthrough = hasDiskTier ? _options.Fuse.Passthrough : PassthroughMode.Off,

@@ -1,0 +1,220 @@
+using System.Text.Json;
+using Fluid.Cache.Cluster.Ring;
+using Fluid.Engine.Tests.Support;
+using Fluid.Testing;
+using static Fluid.Engine.Tests.Support.Shell;
+
+namespace Fluid.Engine.Tests;
+
+/// <summary>
+/// `fluid up --workers 3` end to end: three real worker processes reading a real S3 server with the manifest's
+/// secrets, a real FUSE mount over them, the CLI's status and load, and a worker killed with SIGKILL mid-read.
+/// </summary>
+public sealed class ClusterUpTests(S3ServerFixture s3) : IClassFixture<S3ServerFixture>, IAsyncLifetime
+{
+    private static readonly string[] WorkerIds = ["worker-0", "worker-1", "worker-2"];
+    private readonly string _root = TestPaths.CreateTempDirectory("engine-workers");
+    private readonly List<FluidCli.Daemon> _daemons = [];
+    private readonly List<int> _pids = [];
+    private S3Dataset _dataset = null!;
+    private FluidCli _cli = null!;
+    private string _name = null!;
+    private string _manifest = null!;
+
+    private string MountPoint => Path.Combine(_root, "mnt");
+
+    public async Task InitializeAsync()
+    {
+        _dataset = await S3Dataset.CreateAsync(s3, 11, Path.Combine(_root, "local"));
+        _cli = new FluidCli(Path.Combine(_root, "run"));
+        _name = "wk" + Guid.NewGuid().ToString("N")[..10];
+        _manifest = Path.Combine(_root, "dataset.yaml");
+        await File.WriteAllTextAsync(_manifest, _dataset.Manifest(_name, s3.Endpoint, "/train", Path.Combine(_root, "ssd")));
+    }
+
+    public Task DisposeAsync()
+    {
+        foreach (var daemon in _daemons)
+        {
+            daemon.Dispose();
+        }
+
+        Run($"umount -l {Q(MountPoint)} 2>/dev/null");
+        foreach (var pid in _pids)
+        {
+            Run($"pkill -9 -f -- '--exit-with {pid}( |$)'");
+        }
+
+        TestPaths.DeleteQuietly(_root);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task ThreeWorkers_LoadSpreadsByTheRing_ReadsSurviveAKilledWorker_ItComesBack()
+    {
+        var up = await StartUpAsync("--workers", "3", "--client-cache", "0");
+        foreach (var id in WorkerIds)
+        {
+            Assert.Contains($"  {id}: data 127.0.0.1:", up.Stdout, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("3 workers of MEM 64.00MiB, SSD 256.00MiB each", up.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(S3ServerFixture.SecretKey, up.Stdout + up.Stderr, StringComparison.Ordinal);
+
+        // Every worker answers; the dataset's capacity is the sum of theirs.
+        var status = Status();
+        var workers = status.GetProperty("workers").EnumerateArray().ToList();
+        Assert.Equal(WorkerIds, workers.Select(w => w.GetProperty("id").GetString()));
+        Assert.All(workers, w => Assert.Equal("Ready", w.GetProperty("state").GetString()));
+        Assert.Equal(3 * ((64L + 256) << 20), status.GetProperty("cacheCapacity").GetInt64());
+
+        // The load puts each file on the worker the ring names, and nowhere else.
+        var load = _cli.Ok("load", _name);
+        Assert.Contains($"Loaded {_dataset.Files.Count} files", load.Stdout, StringComparison.Ordinal);
+        var ring = new HashRing(WorkerIds);
+        var placement = new PlacementOptions();
+        var expected = WorkerIds.ToDictionary(id => id, _ => 0L);
+        foreach (var (path, content) in _dataset.Files)
+        {
+            expected[ring.Workers[ring.OwnerOf(placement.KeyOf("s3", path, content.Length, 0))]] += content.Length;
+        }
+
+        var loaded = Status();
+        Assert.Equal(_dataset.TotalBytes, loaded.GetProperty("cached").GetInt64());
+        Assert.Equal(100.0, loaded.GetProperty("cachedPercentage").GetDouble());
+        foreach (var worker in loaded.GetProperty("workers").EnumerateArray())
+        {
+            Assert.Equal(expected[worker.GetProperty("id").GetString()!], worker.GetProperty("cached").GetInt64());
+        }
+
+        var table = _cli.Ok("status").Stdout;
+        Assert.Contains("  worker-1 ", table, StringComparison.Ordinal);
+        Assert.Equal(5, table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // header, dataset, 3 workers
+
+        // Four readers compare every file, round after round, while worker-1 is killed: no error, no wrong byte.
+        // Without a cache of its own in the mount (--client-cache 0), every page the kernel lacks goes to a worker.
+        var files = string.Join(' ', _dataset.Files.Keys.Select(p => Q(p)));
+        using var stop = new CancellationTokenSource();
+        var rounds = 0;
+        var readers = Enumerable.Range(0, 4).Select(i => Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (i == 0)
+                {
+                    Run("echo 3 > /proc/sys/vm/drop_caches");
+                    Interlocked.Increment(ref rounds);
+                }
+
+                var result = Run($"cd {Q(_dataset.LocalCopy)} && for f in {files}; do cmp \"$f\" {Q(Path.Combine(MountPoint, "train"))}/\"$f\" || exit 1; done", TimeSpan.FromSeconds(120));
+                if (result.ExitCode != 0)
+                {
+                    return result;
+                }
+            }
+
+            return new ShellResult(0, string.Empty, string.Empty, TimeSpan.Zero);
+        })).ToList();
+        while (Volatile.Read(ref rounds) < 2)
+        {
+            await Task.Delay(50);
+        }
+
+        Ok($"pkill -9 -f -- '--id worker-1 .*--exit-with {up.Process.Id}( |$)'");
+        var killedAt = Volatile.Read(ref rounds);
+        while (Volatile.Read(ref rounds) < killedAt + 3)
+        {
+            await Task.Delay(50);
+        }
+
+        await stop.CancelAsync();
+        foreach (var result in await Task.WhenAll(readers))
+        {
+            Assert.True(result.ExitCode == 0, result.ToString());
+        }
+
+        var cluster = Status().GetProperty("cluster");
+        Assert.True(cluster.GetProperty("failovers").GetInt64() > 0, "the kill did not happen during reads: " + cluster);
+
+        // The group starts it again at the same place; the client takes it back into the ring.
+        await up.WaitForAsync("worker-1 exited with code 137", TimeSpan.FromSeconds(20), inStderr: true);
+        var back = await WaitForAsync(s => s.GetProperty("workers")[1].GetProperty("state").GetString() == "Ready", TimeSpan.FromSeconds(30));
+        Assert.Equal(expected["worker-1"], back.GetProperty("workers")[1].GetProperty("cached").GetInt64()); // its disk tier survived
+        var big = Path.Combine(MountPoint, "train/big/large-1.bin");
+        Ok($"cmp {Q(Path.Combine(_dataset.LocalCopy, "big/large-1.bin"))} {Q(big)}");
+
+        var down = _cli.Ok("down", _name);
+        Assert.Contains($"Dataset {_name} is down", down.Stdout, StringComparison.Ordinal);
+        Assert.True(up.WaitForExit(TimeSpan.FromSeconds(30)), "fluid up did not exit after fluid down");
+        Assert.Equal(0, up.Process.ExitCode);
+        Assert.Equal(1, Run($"pgrep -f -- '--exit-with {up.Process.Id}( |$)'").ExitCode); // no worker left behind
+        Assert.False(File.Exists(Path.Combine(_cli.RunDirectory, _name + ".workers", "token")));
+    }
+
+    [Fact]
+    public async Task UpKilled_WorkersStopByThemselves()
+    {
+        var up = await StartUpAsync("--workers", "2");
+        Assert.Equal(0, Run($"pgrep -f -- '--exit-with {up.Process.Id}( |$)'").ExitCode);
+        up.Process.Kill();
+        Assert.True(up.WaitForExit(TimeSpan.FromSeconds(10)));
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (Run($"pgrep -f -- '--exit-with {up.Process.Id}( |$)'").ExitCode == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.Equal(1, Run($"pgrep -f -- '--exit-with {up.Process.Id}( |$)'").ExitCode);
+        Run($"umount -l {Q(MountPoint)}");
+    }
+
+    [Theory]
+    [InlineData("--workers -1", "--workers: -1 must be between 0 and 64")]
+    [InlineData("--workers 2 --client-cache lots", "--client-cache: \"lots\" is not a size")]
+    public void BadFlags_AreRefusedBeforeAnythingStarts(string flags, string message)
+    {
+        var result = _cli.Run(["up", "-f", _manifest, "--mount", MountPoint, .. flags.Split(' ')]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_cli.RunDirectory, _name + ".workers")));
+    }
+
+    [Fact]
+    public void WorkersFromStandardInput_AreRefused()
+    {
+        var result = Run($"cat {Q(_manifest)} | FLUID_RUN_DIR={Q(_cli.RunDirectory)} dotnet {Q(FluidCli.Dll)} up -f - --workers 2 --mount {Q(MountPoint)}");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("give files, not '-'", result.Stderr, StringComparison.Ordinal);
+    }
+
+    private async Task<FluidCli.Daemon> StartUpAsync(params string[] extra)
+    {
+        var daemon = _cli.Start(["up", "-f", _manifest, "--mount", MountPoint, "-v", .. extra]);
+        _daemons.Add(daemon);
+        _pids.Add(daemon.Process.Id);
+        await daemon.WaitForAsync("Ctrl-C or `fluid down", TimeSpan.FromSeconds(90));
+        return daemon;
+    }
+
+    private JsonElement Status()
+    {
+        using var document = JsonDocument.Parse(_cli.Ok("status", _name, "-o", "json").Stdout);
+        return document.RootElement.Clone();
+    }
+
+    private async Task<JsonElement> WaitForAsync(Func<JsonElement, bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var status = Status();
+            if (condition(status))
+            {
+                return status;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "condition not met in time; last status: " + status);
+            await Task.Delay(250);
+        }
+    }
+}
