@@ -39,19 +39,7 @@ public static class ClusterStatus
             CachedPercentage = percentage,
             CacheHitRatio = hitRatio,
             Workers = rows,
-            Cluster = new ClusterReport
-            {
-                RemoteReads = counters.RemoteReads,
-                RemoteBytes = counters.RemoteBytes,
-                ShortCircuitReads = counters.ShortCircuitReads,
-                ShortCircuitBytes = counters.ShortCircuitBytes,
-                Failovers = counters.Failovers,
-                SourceFallbacks = counters.SourceFallbacks,
-                SourceFallbackBytes = counters.SourceFallbackBytes,
-                WorkersMarkedDown = counters.WorkersMarkedDown,
-                WorkersRejoined = counters.WorkersRejoined,
-                Unauthorized = counters.Unauthorized,
-            },
+            Cluster = counters,
             Status = client.Status with { CacheStates = states },
         };
     }

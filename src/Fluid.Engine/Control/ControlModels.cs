@@ -58,8 +58,8 @@ public sealed record DatasetStatusReport
     /// <summary>The cache workers when the dataset runs on them (null for an in-process cache).</summary>
     public IReadOnlyList<WorkerReport>? Workers { get; init; }
 
-    /// <summary>How the client reached the workers (null for an in-process cache).</summary>
-    public ClusterReport? Cluster { get; init; }
+    /// <summary>How the client reached the workers: remote and short-circuit reads, failovers, fallbacks (null for an in-process cache).</summary>
+    public Fluid.Cache.Cluster.Client.ClusterClientCounters? Cluster { get; init; }
 
     /// <summary>The same figures as Fluid writes them into a Dataset's status (strings such as "1.50GiB", "42.0%").</summary>
     public required FluidDatasetStatus Status { get; init; }
@@ -137,30 +137,6 @@ public sealed record WorkerReport
     public long Pages { get; init; }
 
     public long AuthFailures { get; init; }
-}
-
-/// <summary>The client's counters of a dataset that runs on cache workers.</summary>
-public sealed record ClusterReport
-{
-    public long RemoteReads { get; init; }
-
-    public long RemoteBytes { get; init; }
-
-    public long ShortCircuitReads { get; init; }
-
-    public long ShortCircuitBytes { get; init; }
-
-    public long Failovers { get; init; }
-
-    public long SourceFallbacks { get; init; }
-
-    public long SourceFallbackBytes { get; init; }
-
-    public long WorkersMarkedDown { get; init; }
-
-    public long WorkersRejoined { get; init; }
-
-    public long Unauthorized { get; init; }
 }
 
 /// <summary>Counters of the FUSE mount.</summary>
