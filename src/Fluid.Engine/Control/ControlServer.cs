@@ -46,7 +46,8 @@ internal sealed class ControlServer : IAsyncDisposable
         var app = builder.Build();
         var logger = loggerFactory.CreateLogger<ControlServer>();
 
-        app.MapGet("/v1/status", async (HttpContext context) => Results.Json(await host.GetStatusAsync(context.RequestAborted), ControlJson.Default.DatasetStatusReport));
+        // Not (HttpContext) => ...: that lambda binds as a RequestDelegate and its IResult is dropped (an empty 200).
+        app.MapGet("/v1/status", async (CancellationToken cancellationToken) => Results.Json(await host.GetStatusAsync(cancellationToken), ControlJson.Default.DatasetStatusReport));
         app.MapPost("/v1/down", () =>
         {
             host.RequestStop("fluid down");
