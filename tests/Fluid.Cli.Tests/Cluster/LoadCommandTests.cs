@@ -45,6 +45,21 @@ public sealed class LoadCommandTests(WorkerClusterFixture cluster) : IDisposable
         Assert.Contains("no such file or directory", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Load_NoWorkerControlPortAnswers_ExitOneListingTheFailedFiles()
+    {
+        // The worker's data port is right but nothing listens on the control port the list gives: every batch fails.
+        var worker = cluster.Workers[0];
+        var membership = $"static:{worker.Id}=127.0.0.1:{worker.DataPort}:{FreePort.Next()}@{worker.Node}";
+
+        var (code, output, error) = await FluidProcess.RunAsync(
+            null, TimeSpan.FromSeconds(120), "load", "demo", "/data/small", "--config", cluster.Manifest, "--token-file", cluster.TokenFile, "--membership", membership);
+
+        Assert.True(code == 1, $"exit {code}\n{output}\n{error}");
+        Assert.Contains("fluid load: 24 files failed:", error, StringComparison.Ordinal);
+        Assert.Contains("small/s00.bin", error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("demo", "--option", "replicas=2", "--option: unknown key \"replicas\" (understood: batchBytes, batchPieces, idleTimeout, timeout)")]
     [InlineData("demo", "--option", "timeout=soon", "--option timeout: \"soon\" is not a duration such as 30m")]
