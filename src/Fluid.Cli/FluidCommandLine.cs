@@ -16,6 +16,7 @@ public static class FluidCommandLine
         root.Subcommands.Add(SimCommand.Create());
         root.Subcommands.Add(ControllerCommand.Create());
         root.Subcommands.Add(WorkerCommand.Create());
+        root.Subcommands.Add(FuseCommand.Create());
         root.Subcommands.Add(UpCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(LoadCommand.Create());

@@ -11,7 +11,8 @@ namespace Fluid.Operator.Membership;
 /// <param name="Port">The Service port named <c>data</c>.</param>
 /// <param name="NodeName">The node the pod runs on, when the slice says.</param>
 /// <param name="PodName">The pod's name (the endpoint's targetRef), when the slice says.</param>
-public sealed record WorkerEndpoint(string Address, int Port, string? NodeName, string? PodName);
+/// <param name="HttpPort">The Service port named <c>http</c> (the worker's control port) when asked for and the slice has it, else 0.</param>
+public sealed record WorkerEndpoint(string Address, int Port, string? NodeName, string? PodName, int HttpPort = 0);
 
 /// <summary>
 /// The ready endpoints of a worker Service, kept current from its EndpointSlices (label
@@ -26,16 +27,19 @@ public sealed class EndpointSliceMembership : IDisposable
     private readonly ResourceInformer<V1EndpointSlice> _informer;
     private readonly IDisposable _registration;
     private readonly string _portName;
+    private readonly string? _httpPortName;
     private readonly Lock _gate = new();
     private IReadOnlyList<WorkerEndpoint> _current = [];
 
     /// <summary>Watches the EndpointSlices of Service <paramref name="serviceName"/> in <paramref name="ns"/>.</summary>
-    public EndpointSliceMembership(IKubernetes client, string ns, string serviceName, string portName = "data", ILogger? logger = null, InformerOptions? options = null)
+    /// <param name="httpPortName">When set, each endpoint also carries the slice's port of that name (<see cref="WorkerEndpoint.HttpPort"/>).</param>
+    public EndpointSliceMembership(IKubernetes client, string ns, string serviceName, string portName = "data", ILogger? logger = null, InformerOptions? options = null, string? httpPortName = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentException.ThrowIfNullOrEmpty(ns);
         ArgumentException.ThrowIfNullOrEmpty(serviceName);
         _portName = portName;
+        _httpPortName = httpPortName;
         Namespace = ns;
         ServiceName = serviceName;
         _informer = new ResourceInformer<V1EndpointSlice>(
@@ -87,8 +91,9 @@ public sealed class EndpointSliceMembership : IDisposable
     /// <summary>
     /// The ready endpoints of <paramref name="slices"/> that expose <paramref name="portName"/>: an endpoint counts
     /// unless its <c>ready</c> condition is false (unknown means ready, as the API documents), one per pod or address.
+    /// With <paramref name="httpPortName"/>, endpoints carry the slice's port of that name too (0 when it has none).
     /// </summary>
-    public static IReadOnlyList<WorkerEndpoint> Compute(IEnumerable<V1EndpointSlice> slices, string portName)
+    public static IReadOnlyList<WorkerEndpoint> Compute(IEnumerable<V1EndpointSlice> slices, string portName, string? httpPortName = null)
     {
         ArgumentNullException.ThrowIfNull(slices);
         var result = new Dictionary<string, WorkerEndpoint>(StringComparer.Ordinal);
@@ -100,6 +105,8 @@ public sealed class EndpointSliceMembership : IDisposable
                 continue;
             }
 
+            var httpPort = httpPortName is null ? 0 : slice.Ports?.FirstOrDefault(p => p.Name == httpPortName)?.Port ?? 0;
+
             foreach (var endpoint in slice.Endpoints ?? [])
             {
                 if (endpoint.Conditions?.Ready == false || endpoint.Addresses is not { Count: > 0 } addresses)
@@ -107,7 +114,7 @@ public sealed class EndpointSliceMembership : IDisposable
                     continue;
                 }
 
-                var worker = new WorkerEndpoint(addresses[0], port.Value, endpoint.NodeName, endpoint.TargetRef?.Kind is null or "Pod" ? endpoint.TargetRef?.Name : null);
+                var worker = new WorkerEndpoint(addresses[0], port.Value, endpoint.NodeName, endpoint.TargetRef?.Kind is null or "Pod" ? endpoint.TargetRef?.Name : null, httpPort);
                 result.TryAdd(worker.PodName ?? worker.Address, worker);
             }
         }
@@ -126,7 +133,7 @@ public sealed class EndpointSliceMembership : IDisposable
 
     private void Refresh()
     {
-        var next = Compute(_informer.Cache.List(Namespace), _portName);
+        var next = Compute(_informer.Cache.List(Namespace), _portName, _httpPortName);
         lock (_gate)
         {
             if (next.SequenceEqual(_current))

@@ -69,7 +69,7 @@ public sealed class RuntimeLifecycleTests
     {
         await using var summary = new FakeWorkerSummary
         {
-            Summary = new WorkerSummary { CachedBytes = 512L << 20, CapacityBytes = 2L << 30, UfsTotalBytes = 2L << 30, FileCount = 1234, BytesServedFromCache = 300, BytesReadFromSource = 100 },
+            Summary = new WorkerSummary { Cached = 512L << 20, CacheCapacity = 2L << 30, UfsTotal = 2L << 30, FileNum = 1234, CacheHitRatio = 0.75, BytesRead = 400 },
         };
         await using var cluster = await OperatorCluster.StartAsync(OperatorCluster.FastOptions with { WorkerHttpPort = summary.Port });
         var c = cluster.Cluster;
@@ -85,10 +85,11 @@ public sealed class RuntimeLifecycleTests
         Assert.Equal(ValueMap.Of(("cached", "1GiB"), ("cacheCapacity", "4GiB"), ("cachedPercentage", "50.0%"), ("cacheHitRatio", "75.0%")), dataset.Status.CacheStates);
         var runtime = (await c.Runtimes.GetAsync(Key))!;
         Assert.Equal(dataset.Status.CacheStates, runtime.Status!.CacheStates);
-        Assert.All(summary.Authorizations, a => Assert.Equal("Bearer " + summary.ExpectedToken, a));
+        Assert.All(summary.Authorizations, a => Assert.Equal(summary.ExpectedAuthorization, a));
+        Assert.DoesNotContain(summary.Authorizations, a => a!.Contains(summary.ExpectedToken, StringComparison.Ordinal));
 
         // The figures follow the workers.
-        summary.Summary = summary.Summary with { CachedBytes = 1L << 30 };
+        summary.Summary = summary.Summary with { Cached = 1L << 30 };
         dataset = await Eventually.ValueAsync(() => c.Datasets.GetAsync(Key), d => d.Status?.CacheStates?["cached"] == "2GiB", "figures refreshed");
         Assert.Equal("100.0%", dataset.Status!.CacheStates!["cachedPercentage"]);
     }

@@ -3,11 +3,15 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Fluid.Cache.Cluster.Security;
 using Fluid.Operator.Engines.FluidCache;
 
 namespace Fluid.Operator.Tests.Harness;
 
-/// <summary>A worker's <c>/summary</c> endpoint on 127.0.0.1 and a free port: answers only the expected bearer token.</summary>
+/// <summary>
+/// A worker's <c>/summary</c> endpoint on 127.0.0.1 and a free port: answers only the credential a real worker expects
+/// (derived from the runtime's token and <see cref="Dataset"/>).
+/// </summary>
 public sealed class FakeWorkerSummary : IAsyncDisposable
 {
     private readonly HttpListener _listener = new();
@@ -24,8 +28,14 @@ public sealed class FakeWorkerSummary : IAsyncDisposable
 
     public int Port { get; }
 
-    /// <summary>The token requests must carry; null refuses every request.</summary>
+    /// <summary>The runtime's token the credential is derived from; null refuses every request.</summary>
     public string? ExpectedToken { get; set; }
+
+    /// <summary>The dataset identity ("namespace/name") the credential is bound to.</summary>
+    public string Dataset { get; set; } = "default/data";
+
+    /// <summary>The <c>Authorization</c> header a real worker accepts, or null while no token is set.</summary>
+    public string? ExpectedAuthorization => ExpectedToken is null ? null : ClusterToken.FromSecret(ExpectedToken).AuthorizationHeader(Dataset);
 
     /// <summary>What the endpoint answers.</summary>
     public WorkerSummary Summary { get; set; } = new();
@@ -73,7 +83,7 @@ public sealed class FakeWorkerSummary : IAsyncDisposable
 
             var auth = context.Request.Headers["Authorization"];
             Authorizations.Enqueue(auth);
-            bool ok = context.Request.Url?.AbsolutePath == "/summary" && ExpectedToken is not null && auth == "Bearer " + ExpectedToken;
+            bool ok = context.Request.Url?.AbsolutePath == "/summary" && ExpectedAuthorization is { } expected && auth == expected;
             var body = ok ? JsonSerializer.Serialize(Summary) : "{}";
             var bytes = Encoding.UTF8.GetBytes(body);
             context.Response.StatusCode = ok ? 200 : 401;

@@ -100,8 +100,9 @@ public sealed class CalculatorTests
     {
         var figures = CacheFigures.Aggregate(
         [
-            new WorkerSummary { CachedBytes = 300L << 20, CapacityBytes = 1L << 30, UfsTotalBytes = null, FileCount = null, BytesServedFromCache = 9, BytesReadFromSource = 1 },
-            new WorkerSummary { CachedBytes = 212L << 20, CapacityBytes = 1L << 30, UfsTotalBytes = 4L << 30, FileCount = 10, BytesServedFromCache = 0, BytesReadFromSource = 0 },
+            new WorkerSummary { Cached = 300L << 20, CacheCapacity = 1L << 30, UfsTotal = null, FileNum = null, CacheHitRatio = 1.0, BytesRead = 6 },
+            new WorkerSummary { Cached = 212L << 20, CacheCapacity = 1L << 30, UfsTotal = 4L << 30, FileNum = 10, CacheHitRatio = 0.75, BytesRead = 4 },
+            new WorkerSummary { Cached = 0, CacheCapacity = 0, CacheHitRatio = 0, BytesRead = 0 },
         ]);
         Assert.Equal(ValueMap.Of(("cached", "512MiB"), ("cacheCapacity", "2GiB"), ("cachedPercentage", "12.5%"), ("cacheHitRatio", "90.0%")), figures.CacheStates);
         Assert.Equal(("4GiB", "10"), (figures.UfsTotal, figures.FileNum));

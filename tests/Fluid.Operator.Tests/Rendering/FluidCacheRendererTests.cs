@@ -71,7 +71,7 @@ public sealed class FluidCacheRendererTests
         Assert.Equal(["worker", "--config", "/etc/fluid/config/manifest.yaml", "--token-file", "/etc/fluid/token/token", "--listen", "0.0.0.0:7520", "--http", "0.0.0.0:7521", "--readahead-pages=4"], worker.Args);
         Assert.Equal([("data", 7520), ("http", 7521)], worker.Ports.Select(p => (p.Name, p.ContainerPort)));
         Assert.Equal(
-            ["FLUID_NODE_NAME=spec.nodeName", "POD_IP=status.podIP", "POD_NAME=metadata.name", "POD_NAMESPACE=metadata.namespace"],
+            ["NODE_NAME=spec.nodeName", "POD_IP=status.podIP", "POD_NAME=metadata.name", "POD_NAMESPACE=metadata.namespace"],
             worker.Env.Take(4).Select(e => $"{e.Name}={e.ValueFrom.FieldRef.FieldPath}"));
         Assert.Equal("info", worker.Env.Single(e => e.Name == "FLUID_LOG_LEVEL").Value);
         Assert.Equal(("metrics-token", "token"), (worker.Env.Single(e => e.Name == "METRICS_TOKEN").ValueFrom.SecretKeyRef.Name, worker.Env.Single(e => e.Name == "METRICS_TOKEN").ValueFrom.SecretKeyRef.Key));
@@ -140,7 +140,7 @@ public sealed class FluidCacheRendererTests
         var mount = fuse.VolumeMounts.Single(m => m.Name == "runtime-mnt");
         Assert.Equal(("/runtime-mnt", "Bidirectional"), (mount.MountPath, mount.MountPropagation));
         Assert.Equal("imagenet-fuse", spec.ServiceAccountName);
-        Assert.Equal(["FLUID_NODE_NAME", "POD_IP", "POD_NAME", "POD_NAMESPACE", "MEMORY_LIMIT"], fuse.Env.Select(e => e.Name));
+        Assert.Equal(["NODE_NAME", "POD_IP", "POD_NAME", "POD_NAMESPACE", "MEMORY_LIMIT"], fuse.Env.Select(e => e.Name));
         Assert.Equal("fluidcache-fuse", ds.Spec.Template.Metadata.Labels["role"]);
     }
 

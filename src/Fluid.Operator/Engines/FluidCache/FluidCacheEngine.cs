@@ -89,7 +89,7 @@ public sealed class FluidCacheEngine : IRuntimeEngine
             var token = await ReadTokenAsync(names, cancellationToken);
             if (token is not null)
             {
-                var summaries = await _summaries.ReadAsync(readyPods.Select(p => p.Status?.PodIP).OfType<string>().Where(ip => ip.Length > 0), token, cancellationToken);
+                var summaries = await _summaries.ReadAsync(readyPods.Select(p => p.Status?.PodIP).OfType<string>().Where(ip => ip.Length > 0), token, $"{names.Namespace}/{names.Name}", cancellationToken);
                 if (summaries.Count > 0)
                 {
                     figures = CacheFigures.Aggregate(summaries);

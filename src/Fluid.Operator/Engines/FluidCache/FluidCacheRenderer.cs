@@ -631,10 +631,10 @@ public static class FluidCacheRenderer
         return [.. options.Select(o => o.ValueFrom?.SecretKeyRef?.Name).OfType<string>().Where(n => n.Length > 0).Distinct().Order(StringComparer.Ordinal)];
     }
 
-    /// <summary>FLUID_NODE_NAME, POD_IP, POD_NAME and POD_NAMESPACE from the downward API.</summary>
+    /// <summary>NODE_NAME, POD_IP, POD_NAME and POD_NAMESPACE from the downward API.</summary>
     internal static IEnumerable<V1EnvVar> DownwardEnv() =>
     [
-        FieldEnv("FLUID_NODE_NAME", "spec.nodeName"),
+        FieldEnv("NODE_NAME", "spec.nodeName"),
         FieldEnv("POD_IP", "status.podIP"),
         FieldEnv("POD_NAME", "metadata.name"),
         FieldEnv("POD_NAMESPACE", "metadata.namespace"),
