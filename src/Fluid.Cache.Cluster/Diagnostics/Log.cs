@@ -40,4 +40,10 @@ internal static partial class Log
 
     [LoggerMessage(3215, LogLevel.Warning, "Worker at {Endpoint} says it is {ActualId} of {ActualDataset}, not {ExpectedId} of {ExpectedDataset}")]
     public static partial void WorkerIdentityMismatch(ILogger logger, string endpoint, string actualId, string actualDataset, string expectedId, string expectedDataset);
+
+    [LoggerMessage(3216, LogLevel.Information, "Worker {WorkerId}: the sources hold {Files} files, {Bytes} bytes")]
+    public static partial void TotalsComputed(ILogger logger, string workerId, long files, long bytes);
+
+    [LoggerMessage(3217, LogLevel.Warning, "Worker {WorkerId}: walking the sources for ufsTotal and fileNum failed: {Reason}")]
+    public static partial void TotalsFailed(ILogger logger, string workerId, string reason);
 }

@@ -24,7 +24,9 @@ public sealed class WorkerHost : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Timer _ticker;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stoppingToken = new();
     private WorkerHttp? _http;
+    private Task _totals = Task.CompletedTask;
     private volatile bool _ready;
     private int _stopping;
 
@@ -85,6 +87,11 @@ public sealed class WorkerHost : IAsyncDisposable
             }
 
             host._ready = true;
+            if (options.ComputeTotals)
+            {
+                host._totals = Task.Run(host.ComputeTotalsAsync, CancellationToken.None);
+            }
+
             Log.WorkerReady(logger, options.WorkerId, options.DatasetIdentity, host.DataEndpoint.ToString(), host.HttpPort == 0 ? "off" : host._http!.Address.ToString(), options.NodeName);
             return host;
         }
@@ -160,8 +167,30 @@ public sealed class WorkerHost : IAsyncDisposable
             Reads = Metrics.RequestsOf(Protocol.Opcode.Read),
             AuthFailures = Metrics.AuthFailures,
             Leases = _leases.Count,
+            UfsTotal = summary.UfsTotal,
+            FileNum = summary.FileNum,
             Tiers = tiers,
         };
+    }
+
+    /// <summary>
+    /// Walks the sources once for the Dataset's <c>ufsTotal</c> and <c>fileNum</c>, which the summary then
+    /// carries (the operator writes them into the Dataset's status); a failure is logged and leaves them unknown.
+    /// </summary>
+    private async Task ComputeTotalsAsync()
+    {
+        try
+        {
+            var totals = await _cache.ComputeTotalsAsync(_stoppingToken.Token);
+            Log.TotalsComputed(_logger, _options.WorkerId, totals.FileNum, totals.UfsTotal);
+        }
+        catch (OperationCanceledException) when (_stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is Fluid.Storage.UfsException or IOException or ObjectDisposedException)
+        {
+            Log.TotalsFailed(_logger, _options.WorkerId, ex.Message);
+        }
     }
 
     /// <summary>The worker's cache and cluster metrics in the Prometheus text format.</summary>
@@ -180,8 +209,10 @@ public sealed class WorkerHost : IAsyncDisposable
         }
 
         _ready = false;
+        await _stoppingToken.CancelAsync();
         try
         {
+            await _totals;
             Log.WorkerStopping(_logger, _options.WorkerId, _server.ConnectionCount, _options.ShutdownGrace.TotalSeconds);
             await _server.StopAsync(_options.ShutdownGrace);
             if (_http is not null)
@@ -196,6 +227,7 @@ public sealed class WorkerHost : IAsyncDisposable
             _exporter.Dispose();
             Metrics.Dispose();
             _meters.Dispose();
+            _stoppingToken.Dispose();
         }
         finally
         {

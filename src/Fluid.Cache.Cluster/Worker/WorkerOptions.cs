@@ -52,6 +52,9 @@ public sealed record WorkerOptions
     /// <summary>Settings for the connectors (PVC root, logging, retries).</summary>
     public UfsRegistryOptions? Registry { get; init; }
 
+    /// <summary>Walk the sources once after start for the Dataset's <c>ufsTotal</c> and <c>fileNum</c> (reported in the summary).</summary>
+    public bool ComputeTotals { get; init; } = true;
+
     /// <summary>The identity credentials are bound to.</summary>
     public string DatasetIdentity => string.IsNullOrEmpty(Dataset) ? Cache.Name : Dataset;
 

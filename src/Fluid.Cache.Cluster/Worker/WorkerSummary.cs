@@ -50,6 +50,12 @@ public sealed record WorkerSummary
     /// <summary>Short-circuit leases held for clients now.</summary>
     public long Leases { get; init; }
 
+    /// <summary>Bytes of all files at the sources (Fluid's <c>ufsTotal</c>); null until this worker's walk has finished.</summary>
+    public long? UfsTotal { get; init; }
+
+    /// <summary>Files at the sources (Fluid's <c>fileNum</c>); null until this worker's walk has finished.</summary>
+    public long? FileNum { get; init; }
+
     public IReadOnlyList<WorkerTier> Tiers { get; init; } = [];
 }
 

@@ -58,6 +58,11 @@ public sealed class WorkerSummaryContractTests : IAsyncLifetime
         // One miss, then one hit of the same 300,000 bytes in the worker's own cache.
         await ReadWholeFileAsync();
         await ReadWholeFileAsync();
+        for (var i = 0; i < 200 && Worker.GetSummary().UfsTotal is null; i++)
+        {
+            await Task.Delay(25); // the worker walks its sources once after start
+        }
+
         using var http = new HttpClient();
         var client = new WorkerSummaryClient(http, Worker.HttpPort);
 
@@ -70,12 +75,16 @@ public sealed class WorkerSummaryContractTests : IAsyncLifetime
         Assert.Equal(2L * FileLength, summary.BytesRead);
         Assert.Equal(0.5, summary.CacheHitRatio, 3);
         Assert.Equal((own.Cached, own.CacheCapacity, own.BytesRead), (summary.Cached, summary.CacheCapacity, summary.BytesRead));
-        Assert.Null(summary.UfsTotal);
+        Assert.Equal(FileLength, summary.UfsTotal);
+        Assert.Equal(1, summary.FileNum);
 
         var figures = CacheFigures.Aggregate(summaries);
         Assert.Equal(Units.Bytes(FileLength), figures.CacheStates["cached"]);
         Assert.Equal("64MiB", figures.CacheStates["cacheCapacity"]);
         Assert.Equal("50.0%", figures.CacheStates["cacheHitRatio"]);
+        Assert.Equal("100.0%", figures.CacheStates["cachedPercentage"]);
+        Assert.Equal(Units.Bytes(FileLength), figures.UfsTotal);
+        Assert.Equal("1", figures.FileNum);
     }
 
     [Fact]
