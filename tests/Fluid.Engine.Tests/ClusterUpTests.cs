@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Fluid.Cache.Cluster.Ring;
 using Fluid.Engine.Tests.Support;
 using Fluid.Testing;
@@ -102,7 +103,7 @@ public sealed class ClusterUpTests(S3ServerFixture s3) : IClassFixture<S3ServerF
             {
                 if (i == 0)
                 {
-                    Run("echo 3 > /proc/sys/vm/drop_caches");
+                    EvictMountedPages();
                     Interlocked.Increment(ref rounds);
                 }
 
@@ -152,6 +153,33 @@ public sealed class ClusterUpTests(S3ServerFixture s3) : IClassFixture<S3ServerF
     }
 
     [Fact]
+    public async Task WorkersOnDisk_TheMountPassesTheirFilesToTheKernel()
+    {
+        // Only a disk tier: after the load every file sits whole in a co-located worker's SSD directory.
+        var diskOnly = Regex.Replace(await File.ReadAllTextAsync(_manifest), @"\n\s*- mediumtype: MEM\n\s*path: /dev/shm\n\s*quota: 64Mi", string.Empty);
+        Assert.DoesNotContain("MEM", diskOnly, StringComparison.Ordinal);
+        await File.WriteAllTextAsync(_manifest, diskOnly);
+        var up = await StartUpAsync("--workers", "2", "--passthrough", "Auto", "--client-cache", "0");
+        Assert.Contains("passthrough on", up.Stdout, StringComparison.Ordinal);
+        _cli.Ok("load", _name);
+
+        foreach (var file in new[] { "big/large-1.bin", "big/large-2.bin" })
+        {
+            Ok($"cmp {Q(Path.Combine(_dataset.LocalCopy, file))} {Q(Path.Combine(MountPoint, "train", file))}");
+        }
+
+        var status = Status();
+        var fuse = status.GetProperty("fuse");
+        var cluster = status.GetProperty("cluster");
+        Assert.True(fuse.GetProperty("passthroughOpens").GetInt64() >= 2, fuse.ToString());
+        Assert.True(cluster.GetProperty("leases").GetInt64() >= 2, cluster.ToString());
+        Assert.Equal(0, cluster.GetProperty("sourceFallbacks").GetInt64());
+        _cli.Ok("down", _name);
+        Assert.True(up.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, up.Process.ExitCode);
+    }
+
+    [Fact]
     public async Task UpKilled_WorkersStopByThemselves()
     {
         var up = await StartUpAsync("--workers", "2");
@@ -186,6 +214,13 @@ public sealed class ClusterUpTests(S3ServerFixture s3) : IClassFixture<S3ServerF
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("give files, not '-'", result.Stderr, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// Drops the kernel's cached pages of the mounted files only (fadvise DONTNEED through dd), so the next
+    /// reads reach the mount again; a global drop_caches would disturb other tests running beside this one.
+    /// </summary>
+    private void EvictMountedPages() =>
+        Ok($"find {Q(MountPoint)} -type f -exec dd if={{}} iflag=nocache count=0 status=none \\;");
 
     private async Task<FluidCli.Daemon> StartUpAsync(params string[] extra)
     {
