@@ -73,6 +73,9 @@ spec:
         path: $work/cache
         quota: 4Gi
 EOF
+# The same runtime with its disk tier only: every file then sits whole in a worker's SSD directory, which a
+# co-located mount reads directly (short-circuit) or hands to the kernel (passthrough).
+grep -v -e 'mediumtype: MEM' -e 'path: /dev/shm' -e 'quota: 512Mi' "$work/dataset.yaml" > "$work/dataset-ssd.yaml"
 
 # One epoch: drop the page cache, read every file under DIR whole, shuffled, READERS at a time; prints seconds.
 epoch() {
@@ -90,9 +93,9 @@ median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 results=()
 run_config() {
-  local label="$1"; shift
+  local label="$1" manifest="$2"; shift 2
   rm -rf "$work/cache"
-  "$root/fluid" up -f "$work/dataset.yaml" --mount "$work/mnt" "$@" > "$work/up.log" 2>&1 &
+  "$root/fluid" up -f "$manifest" --mount "$work/mnt" "$@" > "$work/up.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 120); do
     grep -q "Ctrl-C or" "$work/up.log" && break
@@ -115,11 +118,14 @@ for _ in $(seq 1 "$epochs"); do local_times+=("$(epoch "$work/src")"); done
 results+=("local directory (limit)|$(printf '%s\n' "${local_times[@]}" | median)|${local_times[*]}")
 
 "$root/fluid" version > /dev/null # builds the CLI before anything is timed
-run_config "in-process cache"
-run_config "1 worker" --workers 1
-run_config "2 workers" --workers 2
-run_config "3 workers" --workers 3
-run_config "3 workers, passthrough Auto" --workers 3 --passthrough Auto
+run_config "in-process cache" "$work/dataset.yaml"
+run_config "1 worker" "$work/dataset.yaml" --workers 1
+run_config "2 workers" "$work/dataset.yaml" --workers 2
+run_config "3 workers" "$work/dataset.yaml" --workers 3
+run_config "3 workers, passthrough Auto" "$work/dataset.yaml" --workers 3 --passthrough Auto
+run_config "SSD only: in-process, Auto" "$work/dataset-ssd.yaml" --passthrough Auto
+run_config "SSD only: 3 workers" "$work/dataset-ssd.yaml" --workers 3
+run_config "SSD only: 3 workers, Auto" "$work/dataset-ssd.yaml" --workers 3 --passthrough Auto
 
 echo
 echo "warm epoch, page cache dropped, $readers readers, median of $epochs (seconds of each epoch in brackets):"
