@@ -92,6 +92,15 @@ public sealed class ClusterUpTests(S3ServerFixture s3) : IClassFixture<S3ServerF
         Assert.Contains("  worker-1 ", table, StringComparison.Ordinal);
         Assert.Equal(5, table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // header, dataset, 3 workers
 
+        // A second `up` of the running dataset is refused before it touches the workers' token.
+        var tokenFile = Path.Combine(_cli.RunDirectory, _name + ".workers", "token");
+        var token = await File.ReadAllTextAsync(tokenFile);
+        Assert.Equal("-rw-------", Ok($"stat -c %A {Q(tokenFile)}").Stdout.Trim());
+        var again = _cli.Run("up", "-f", _manifest, "--mount", Path.Combine(_root, "other"), "--workers", "2");
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("already up", again.Stderr, StringComparison.Ordinal);
+        Assert.Equal(token, await File.ReadAllTextAsync(tokenFile));
+
         // Four readers compare every file, round after round, while worker-1 is killed: no error, no wrong byte.
         // Without a cache of its own in the mount (--client-cache 0), every page the kernel lacks goes to a worker.
         var files = string.Join(' ', _dataset.Files.Keys.Select(p => Q(p)));

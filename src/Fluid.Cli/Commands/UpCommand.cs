@@ -98,6 +98,12 @@ internal static class UpCommand
                 var runConfiguration = configuration;
                 if (workerCount > 0)
                 {
+                    // Before anything is started or the token file is touched: a running dataset's workers reread it on restart.
+                    if (RunDirectory.IsListening(runDirectory.SocketPath(configuration.Id)))
+                    {
+                        throw new InvalidOperationException($"dataset {configuration.Id} is already up; stop it with `fluid down {configuration.Id}`");
+                    }
+
                     (group, cluster) = await StartWorkersAsync(configuration, parse.GetRequiredValue(files), parse.GetValue(secretsDir), workerCount, runDirectory, loggers, cancellationToken);
                     runConfiguration = ClusterIdentity.ForClient(configuration, clientBytes);
                 }
