@@ -59,6 +59,8 @@ public sealed partial class DatasetCache : IAsyncDisposable
         _logger = loggerFactory?.CreateLogger<DatasetCache>() ?? NullLogger<DatasetCache>.Instance;
         _metrics = new CacheMetrics(options.Name, () => Volatile.Read(ref _cachedBytes), meterFactory);
         _ttlTicks = (long)(options.MetadataTtl.TotalSeconds * Stopwatch.Frequency);
+        _sourceDownUntil = new long[_mounts.Length];
+        _outageWindowTicks = (long)(Math.Clamp(options.SourceTimeout.TotalSeconds, 1, 10) * Stopwatch.Frequency);
         _readaheadPages = (int)Math.Min(int.MaxValue, (options.ReadaheadBytes + _pageSize - 1) / _pageSize);
         _root = new DatasetEntry("/", -1, string.Empty, new UfsEntry(string.Empty, true, 0, DateTimeOffset.UnixEpoch, string.Empty));
 

@@ -149,6 +149,44 @@ public sealed class NamespaceTests
     }
 
     [Fact]
+    public async Task StatAsync_SourceHangs_OnlyTheFirstExpiredLookupWaitsATimeout()
+    {
+        var (cache, a, b) = await OpenTwoMountsAsync(TestData.MemOnly() with { MetadataTtl = TimeSpan.FromMilliseconds(50), SourceTimeout = TimeSpan.FromSeconds(2) });
+        await using var _1 = cache;
+        var one = (await cache.StatAsync("/alpha/x/1.bin", CancellationToken.None))!;
+        var two = (await cache.StatAsync("/alpha/x/2.bin", CancellationToken.None))!;
+        var other = (await cache.StatAsync("/beta/top.bin", CancellationToken.None))!;
+        a.Outage = SourceOutage.Hang;
+        await Task.Delay(100);
+
+        // The first expired lookup finds out that the source hangs: it waits the timeout, then serves what it knew.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Same(one, await cache.StatAsync("/alpha/x/1.bin", CancellationToken.None));
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1.9), $"served after {clock.Elapsed}");
+
+        // The next ones on that mount do not wait again; another mount is asked as usual.
+        clock.Restart();
+        Assert.Same(two, await cache.StatAsync("/alpha/x/2.bin", CancellationToken.None));
+        Assert.Same(one, await cache.StatAsync("/alpha/x/1.bin", CancellationToken.None));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"served after {clock.Elapsed}");
+        b.Write("top.bin", TestData.Bytes(41, 5));
+        Assert.NotSame(other, await cache.StatAsync("/beta/top.bin", CancellationToken.None));
+
+        // Back: the background refresh sees the new version.
+        a.Outage = SourceOutage.None;
+        a.Write("x/2.bin", TestData.Bytes(21, 6));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var now = two;
+        while (now.Length != 21 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+            now = (await cache.StatAsync("/alpha/x/2.bin", CancellationToken.None))!;
+        }
+
+        Assert.Equal(21, now.Length);
+    }
+
+    [Fact]
     public async Task ReadAsync_Directory_FailsWithIsADirectory()
     {
         var (cache, _, _) = await OpenTwoMountsAsync();

@@ -11,11 +11,17 @@ public sealed partial class DatasetCache
     private readonly ConcurrentDictionary<string, MetaEntry> _meta = new(StringComparer.Ordinal);
     private readonly long _ttlTicks;
 
+    // Per mount: until when (Stopwatch ticks) a metadata call counts as failing because the source did not
+    // answer; meanwhile expired entries are served at once and refreshed in the background, instead of
+    // every lookup waiting a whole source timeout. Extended by each failure, cleared by the next success.
+    private readonly long[] _sourceDownUntil;
+    private readonly long _outageWindowTicks;
+
     /// <summary>
     /// Returns the entry at a dataset path, or null when nothing is there. Metadata younger than the
     /// TTL is served from memory (and refreshed in the background once older than half the TTL);
     /// older metadata is checked against the source first, and served as it is when the source is
-    /// unreachable.
+    /// unreachable (at once while the source's last metadata call failed a moment ago).
     /// </summary>
     public ValueTask<DatasetEntry?> StatAsync(string path, CancellationToken cancellationToken)
     {
@@ -30,6 +36,12 @@ public sealed partial class DatasetCache
                     RefreshInBackground(path, meta);
                 }
 
+                return new ValueTask<DatasetEntry?>(meta.Entry);
+            }
+
+            if (meta.Entry is { MountIndex: >= 0 } known && Now < Volatile.Read(ref _sourceDownUntil[known.MountIndex]))
+            {
+                RefreshInBackground(path, meta);
                 return new ValueTask<DatasetEntry?>(meta.Entry);
             }
 
@@ -195,13 +207,21 @@ public sealed partial class DatasetCache
         {
             source = await CallSourceAsync(mount, ufsPath, "stat", static (m, p, ct) => m.Source.StatAsync(p, ct), cancellationToken);
         }
-        catch (UfsException ex) when (stale is not null && ex.Kind is UfsErrorKind.Unavailable or UfsErrorKind.Timeout)
+        catch (UfsException ex) when (ex.Kind is UfsErrorKind.Unavailable or UfsErrorKind.Timeout)
         {
+            Volatile.Write(ref _sourceDownUntil[mountIndex], Now + _outageWindowTicks);
+            if (stale is null)
+            {
+                throw;
+            }
+
             // Stale-if-error: an unreachable source must not hide what we already know.
             Log.ServingStaleMetadata(_logger, _options.Name, normalized, ex.Message);
             Interlocked.Exchange(ref stale.Refreshing, 0);
             return stale.Entry;
         }
+
+        Volatile.Write(ref _sourceDownUntil[mountIndex], 0);
 
         DatasetEntry? entry;
         if (source is null)
