@@ -245,21 +245,7 @@ internal static class LoadCommand
         try
         {
             var summary = await load;
-            last = new LoadEvent
-            {
-                Type = LoadEvent.DoneType,
-                FilesDone = summary.Files,
-                FilesTotal = summary.Files,
-                BytesDone = summary.Bytes,
-                BytesTotal = summary.Bytes,
-                TotalsFinal = true,
-                ElapsedSeconds = summary.Elapsed.TotalSeconds,
-                BytesPerSecond = summary.Elapsed.TotalSeconds > 0 ? summary.Bytes / summary.Elapsed.TotalSeconds : 0,
-                BytesFetched = summary.BytesFetched,
-                BytesAlreadyCached = summary.BytesAlreadyCached,
-                FailedFiles = summary.FailedFiles,
-                Errors = summary.Errors,
-            };
+            last = LoadEvent.Done(summary);
         }
         catch (Exception ex) when (ex is UfsException or InvalidOperationException or IOException or ArgumentException or HttpRequestException)
         {

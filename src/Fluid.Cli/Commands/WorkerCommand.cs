@@ -214,7 +214,7 @@ internal static class WorkerCommand
             }
         }
 
-        var token = ReadToken(parse.GetValue(tokenFile), problems);
+        var token = ClusterClientSetup.ReadToken(parse.GetValue(tokenFile), problems);
         var data = ParseEndpoint("--listen", parse.GetValue(listen)!, problems);
         var httpText = parse.GetValue(http)!;
         var control = string.Equals(httpText, "off", StringComparison.OrdinalIgnoreCase) ? null : ParseEndpoint("--http", httpText, problems);
@@ -280,30 +280,6 @@ internal static class WorkerCommand
         Environment.GetEnvironmentVariable("FLUID_WORKER_ID") is { Length: > 0 } id ? id
         : Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod ? pod
         : Environment.MachineName;
-
-    private static ClusterToken? ReadToken(string? file, List<string> problems)
-    {
-        try
-        {
-            if (file is not null)
-            {
-                return ClusterToken.FromFile(file);
-            }
-
-            var token = ClusterToken.FromEnvironment();
-            if (token is null)
-            {
-                problems.Add($"--token-file: no token (give a file or set ${ClusterToken.EnvironmentVariable})");
-            }
-
-            return token;
-        }
-        catch (ArgumentException ex)
-        {
-            problems.Add(ex.Message);
-            return null;
-        }
-    }
 
     private static IPEndPoint? ParseEndpoint(string option, string text, List<string> problems)
     {

@@ -193,6 +193,27 @@ public sealed record LoadEvent
     public const string DoneType = "done";
     public const string ErrorType = "error";
 
+    /// <summary>The "done" line of a finished load.</summary>
+    public static LoadEvent Done(Fluid.Cache.LoadSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        return new LoadEvent
+        {
+            Type = DoneType,
+            FilesDone = summary.Files,
+            FilesTotal = summary.Files,
+            BytesDone = summary.Bytes,
+            BytesTotal = summary.Bytes,
+            TotalsFinal = true,
+            ElapsedSeconds = summary.Elapsed.TotalSeconds,
+            BytesPerSecond = summary.Elapsed.TotalSeconds > 0 ? summary.Bytes / summary.Elapsed.TotalSeconds : 0,
+            BytesFetched = summary.BytesFetched,
+            BytesAlreadyCached = summary.BytesAlreadyCached,
+            FailedFiles = summary.FailedFiles,
+            Errors = summary.Errors,
+        };
+    }
+
     /// <summary>"progress", "done" or "error".</summary>
     public required string Type { get; init; }
 

@@ -165,21 +165,7 @@ internal sealed class ControlServer : IAsyncDisposable
             }
 
             var summary = await load;
-            await WriteLineAsync(context, new LoadEvent
-            {
-                Type = LoadEvent.DoneType,
-                FilesDone = summary.Files,
-                FilesTotal = summary.Files,
-                BytesDone = summary.Bytes,
-                BytesTotal = summary.Bytes,
-                TotalsFinal = true,
-                ElapsedSeconds = summary.Elapsed.TotalSeconds,
-                BytesPerSecond = summary.Elapsed.TotalSeconds > 0 ? summary.Bytes / summary.Elapsed.TotalSeconds : 0,
-                BytesFetched = summary.BytesFetched,
-                BytesAlreadyCached = summary.BytesAlreadyCached,
-                FailedFiles = summary.FailedFiles,
-                Errors = summary.Errors,
-            }, ControlJson.Default.LoadEvent, token);
+            await WriteLineAsync(context, LoadEvent.Done(summary), ControlJson.Default.LoadEvent, token);
         }
         catch (OperationCanceledException)
         {
