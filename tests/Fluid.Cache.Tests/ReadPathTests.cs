@@ -292,6 +292,7 @@ public sealed class ReadPathTests
         var cache = await TestData.OpenAsync(TestData.MemOnly() with { ReadaheadBytes = 4 * TestData.Page }, source);
         var entry = (await cache.StatAsync("/data/f", CancellationToken.None))!;
         using var stop = new CancellationTokenSource();
+        var started = new int[4];
         var readers = Enumerable.Range(0, 4).Select(r => Task.Run(async () =>
         {
             var buffer = new byte[5000];
@@ -308,12 +309,20 @@ public sealed class ReadPathTests
                 }
 
                 outcomes++;
+                Volatile.Write(ref started[r], 1);
             }
 
             return outcomes;
         })).ToArray();
 
-        await Task.Delay(100);
+        // Dispose only once every reader is in its loop (a loaded machine may start them late).
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (started.Any(s => Volatile.Read(ref s) == 0) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        await Task.Delay(50);
         await cache.DisposeAsync();
         await stop.CancelAsync();
         foreach (var reader in readers)

@@ -60,26 +60,44 @@ public sealed class HealthServer : IDisposable
                 continue;
             }
 
+            // Each request on its own: a slow or failing /metrics must never stall the probes or end the loop.
+            _ = Task.Run(() => ServeAsync(context, cancellationToken), CancellationToken.None);
+        }
+    }
+
+    private async Task ServeAsync(HttpListenerContext context, CancellationToken cancellationToken)
+    {
+        try
+        {
+            int status;
+            string body;
             try
             {
-                var (status, body) = context.Request.Url?.AbsolutePath switch
+                (status, body) = context.Request.Url?.AbsolutePath switch
                 {
                     "/healthz" => (200, "ok\n"),
                     "/readyz" => _ready() ? (200, "ok\n") : (503, "informers not synced\n"),
                     "/metrics" => (200, _metrics.Collect()),
                     _ => (404, "not found\n"),
                 };
-                var bytes = Encoding.UTF8.GetBytes(body);
-                context.Response.StatusCode = status;
-                context.Response.ContentType = context.Request.Url?.AbsolutePath == "/metrics" ? "text/plain; version=0.0.4" : "text/plain";
-                context.Response.ContentLength64 = bytes.Length;
-                await context.Response.OutputStream.WriteAsync(bytes, cancellationToken);
-                context.Response.Close();
             }
-            catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
                 Log.HealthRequestFailed(_logger, e);
+                (status, body) = (500, "internal error: " + e.GetType().Name + "\n");
             }
+
+            var bytes = Encoding.UTF8.GetBytes(body);
+            context.Response.StatusCode = status;
+            context.Response.ContentType = context.Request.Url?.AbsolutePath == "/metrics" && status == 200 ? "text/plain; version=0.0.4" : "text/plain";
+            context.Response.ContentLength64 = bytes.Length;
+            await context.Response.OutputStream.WriteAsync(bytes, cancellationToken);
+            context.Response.Close();
+        }
+        catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            Log.HealthRequestFailed(_logger, e);
+            context.Response.Abort();
         }
     }
 

@@ -45,7 +45,7 @@ public sealed class ControllerCommandTests
         var errors = process.StandardError.ReadToEndAsync();
         try
         {
-            using var http = new HttpClient();
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             await Eventually.TrueAsync(async () =>
             {
                 try
@@ -65,9 +65,17 @@ public sealed class ControllerCommandTests
             var metrics = string.Empty;
             await Eventually.TrueAsync(async () =>
             {
-                metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+                try
+                {
+                    metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                    return false;
+                }
+
                 return metrics.Contains("fluid_kubernetes_reconcile_count_total{controller=\"datasets\",result=\"success\"}", StringComparison.Ordinal);
-            }, "reconcile counted in /metrics", TimeSpan.FromSeconds(10));
+            }, "reconcile counted in /metrics", TimeSpan.FromSeconds(30));
             Assert.Contains("fluid_kubernetes_leader_is_leader{lease=\"fluid-system/fluid-controller\"} 1", metrics, StringComparison.Ordinal);
             var leases = new ResourceClient<k8s.Models.V1Lease>(cluster.Client, ResourceTypes.Leases);
             Assert.Equal("controller-test-0", (await leases.GetAsync(new ObjectKey("fluid-system", "fluid-controller")))!.Spec.HolderIdentity);
