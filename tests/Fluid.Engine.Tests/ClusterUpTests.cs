@@ -205,6 +205,24 @@ public sealed class ClusterUpTests(S3ServerFixture s3) : IClassFixture<S3ServerF
         Run($"umount -l {Q(MountPoint)}");
     }
 
+    [Fact]
+    public async Task AWorkerThatCannotStart_FailsTheUpWithItsLogAndLeavesNothingBehind()
+    {
+        // The tier's directory lies under a regular file: the manifest is fine, the workers cannot create it.
+        var blocker = Path.Combine(_root, "not-a-directory");
+        await File.WriteAllTextAsync(blocker, "x");
+        await File.WriteAllTextAsync(_manifest, _dataset.Manifest(_name, s3.Endpoint, "/train", Path.Combine(blocker, "cache")));
+        var result = _cli.Run("up", "-f", _manifest, "--mount", MountPoint, "--workers", "2");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("exited while starting with code 1", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"cannot create the cache directory {blocker}/cache", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(S3ServerFixture.SecretKey, result.Stdout + result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_cli.RunDirectory, _name + ".workers", "token")));
+        Assert.False(File.Exists(Path.Combine(_cli.RunDirectory, _name + ".sock")));
+        await Task.Delay(200);
+        Assert.Equal(1, Run($"pgrep -f -- {Q("--config " + _manifest)}").ExitCode);
+    }
+
     [Theory]
     [InlineData("--workers -1", "--workers: -1 must be between 0 and 64")]
     [InlineData("--workers 2 --client-cache lots", "--client-cache: \"lots\" is not a size")]

@@ -91,6 +91,7 @@ internal static class UpCommand
             using var loggers = new TextLoggerFactory(error, parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning);
             var runDirectory = new RunDirectory(RunDirectory.DefaultPath());
             LocalWorkerGroup? group = null;
+            string? tokenFile = null;
             ClusterClient? cluster = null;
             EngineHost host;
             try
@@ -104,6 +105,7 @@ internal static class UpCommand
                         throw new InvalidOperationException($"dataset {configuration.Id} is already up; stop it with `fluid down {configuration.Id}`");
                     }
 
+                    tokenFile = Path.Combine(runDirectory.WorkersPath(configuration.Id), TokenFileName);
                     (group, cluster) = await StartWorkersAsync(configuration, parse.GetRequiredValue(files), parse.GetValue(secretsDir), workerCount, runDirectory, loggers, cancellationToken);
                     runConfiguration = ClusterIdentity.ForClient(configuration, clientBytes);
                 }
@@ -122,6 +124,11 @@ internal static class UpCommand
                 if (group is not null)
                 {
                     await group.DisposeAsync();
+                }
+
+                if (tokenFile is not null)
+                {
+                    TryDelete(tokenFile);
                 }
 
                 if (ex is OperationCanceledException)
@@ -161,7 +168,7 @@ internal static class UpCommand
             if (group is not null)
             {
                 await group.DisposeAsync();
-                TryDelete(Path.Combine(runDirectory.WorkersPath(id), TokenFileName));
+                TryDelete(tokenFile!);
             }
 
             await output.WriteLineAsync($"Dataset {id} is down ({reason}); unmounted {fuse.MountPoint}.");

@@ -85,6 +85,19 @@ internal static class WorkerCommand
             }
 
             cancellationToken = lifetime.Token;
+            foreach (var directory in options.Cache.Tiers.SelectMany(t => t.Directories))
+            {
+                try
+                {
+                    Directory.CreateDirectory(directory.Path);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    await error.WriteLineAsync($"worker: cannot create the cache directory {directory.Path}: {ex.Message}");
+                    return 1;
+                }
+            }
+
             WorkerHost host;
             try
             {
