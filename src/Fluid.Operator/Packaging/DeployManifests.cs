@@ -255,8 +255,9 @@ public static class DeployManifests
                                     "--publish-timeout", s.CsiPublishTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
                                 ],
                                 Env = [new V1EnvVar { Name = "NODE_NAME", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "spec.nodeName" } } }],
-                                // mount(2) into pod directories needs CAP_SYS_ADMIN, and Bidirectional propagation needs a privileged container.
-                                SecurityContext = new V1SecurityContext { Privileged = true },
+                                // mount(2) into pod directories needs root with CAP_SYS_ADMIN (the image's user is 65532), and
+                                // Bidirectional propagation needs a privileged container.
+                                SecurityContext = new V1SecurityContext { Privileged = true, RunAsUser = 0 },
                                 VolumeMounts =
                                 [
                                     new V1VolumeMount { Name = "plugin-dir", MountPath = "/csi" },

@@ -50,7 +50,7 @@ public sealed class CsiHarness : IAsyncDisposable
 
     public Node.NodeClient Node => new(Channel);
 
-    private GrpcChannel Channel => _channel ??= Connect(Socket);
+    public GrpcChannel Channel => _channel ??= Connect(Socket);
 
     public static string FluidBinary { get; } = Repo.PathOf("artifacts", "bin", "Fluid.Cli", "release", "fluid");
 

@@ -3,6 +3,7 @@ using Fluid.Kubernetes.Resources;
 using Fluid.Operator.Csi;
 using Fluid.Operator.Csi.V1;
 using Fluid.Operator.Tests.Harness;
+using Google.Protobuf;
 using Grpc.Core;
 using static Fluid.Operator.Csi.V1.VolumeCapability.Types;
 
@@ -25,6 +26,12 @@ public sealed class CsiNodePluginTests
         Assert.True((await csi.Identity.ProbeAsync(new ProbeRequest())).Ready);
         Assert.Equal(CsiHarness.NodeName, (await csi.Node.NodeGetInfoAsync(new NodeGetInfoRequest())).NodeId);
         Assert.Empty((await csi.Node.NodeGetCapabilitiesAsync(new NodeGetCapabilitiesRequest())).Capabilities);
+
+        // A CSI call outside the subset (staging) is UNIMPLEMENTED, so kubelet sees a spec-conforming answer.
+        var stage = new Method<NodeGetInfoRequest, NodeGetInfoResponse>(MethodType.Unary, "csi.v1.Node", "NodeStageVolume",
+            Marshallers.Create(r => r.ToByteArray(), NodeGetInfoRequest.Parser.ParseFrom), Marshallers.Create(r => r.ToByteArray(), NodeGetInfoResponse.Parser.ParseFrom));
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await csi.Channel.CreateCallInvoker().AsyncUnaryCall(stage, null, default, new NodeGetInfoRequest()));
+        Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
     }
 
     [Fact]

@@ -124,6 +124,7 @@ public sealed class PackagingTests
         var plugin = spec["containers"]![1]!;
         Assert.Equal("fluid:9.9.9", plugin["image"]!.ToString());
         Assert.True((bool)plugin["securityContext"]!["privileged"]!);
+        Assert.Equal(0L, (long)plugin["securityContext"]!["runAsUser"]!);
         var args = plugin["args"]!.AsArray().Select(a => a!.ToString()).ToList();
         Assert.Equal("csi", args[0]);
         Assert.Equal("90", args[args.IndexOf("--publish-timeout") + 1]);
