@@ -94,7 +94,7 @@ internal sealed class NodeService : Node.NodeBase
         bool readOnly = request.Readonly || mode is Mode.SingleNodeReaderOnly or Mode.MultiNodeReaderOnly;
 
         var source = Mounts.RealPath(fluidPath, out _) is { } real ? Mounts.Find(real) : null;
-        if (Mounts.Find(target) is { } current && source is not null && SameMount(current, source))
+        if (Mounts.Find(target) is { } current && source is not null && SameMount(current, source) && (current.ReadOnly || !readOnly))
         {
             CsiLog.AlreadyPublished(_logger, volumeId, target);
             return new NodePublishVolumeResponse();
@@ -124,6 +124,12 @@ internal sealed class NodeService : Node.NodeBase
             {
                 if (SameMount(existing, source))
                 {
+                    // A read-write bind of a read-only request differs; the reverse may be the FUSE mount's own ro, inherited.
+                    if (readOnly && !existing.ReadOnly)
+                    {
+                        throw new RpcException(new Status(StatusCode.AlreadyExists, $"target_path {target} is already published read-write; this request asks read-only"));
+                    }
+
                     CsiLog.AlreadyPublished(_logger, volumeId, target);
                     return new NodePublishVolumeResponse();
                 }

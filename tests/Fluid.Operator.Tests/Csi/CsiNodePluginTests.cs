@@ -75,6 +75,9 @@ public sealed class CsiNodePluginTests
         var writable = Path.Combine(csi.Dir, "pods", "uid-2", "volumes", "kubernetes.io~csi", "default-data", "mount");
         await csi.Node.NodePublishVolumeAsync(Request(writable, fusePath, readOnly: false, AccessMode.Types.Mode.SingleNodeWriter));
         Assert.False(Mounts.Find(writable)!.ReadOnly);
+        var conflict = await Assert.ThrowsAsync<RpcException>(async () => await csi.Node.NodePublishVolumeAsync(Request(writable, fusePath, readOnly: true)));
+        Assert.Equal(StatusCode.AlreadyExists, conflict.StatusCode);
+        Assert.Contains("read-write", conflict.Status.Detail, StringComparison.Ordinal);
 
         foreach (var path in new[] { target, writable })
         {
