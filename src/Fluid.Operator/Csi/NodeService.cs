@@ -21,6 +21,9 @@ internal sealed class NodeService : Node.NodeBase
     private readonly CsiOptions _options;
     private readonly NodeLabeler _labeler;
     private readonly ILogger _logger;
+    private readonly string _givenRoot;
+
+    // The mount root with symlinks resolved: where every fluid_path must end up.
     private readonly string _root;
 
     // Mount-table changes are serialized: the check-then-bind of one call must not interleave with another's.
@@ -31,8 +34,8 @@ internal sealed class NodeService : Node.NodeBase
         _options = options;
         _labeler = labeler;
         _logger = logger;
-        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.MountRoot));
-        _root = Mounts.RealPath(full, out _) ?? full;
+        _givenRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.MountRoot));
+        _root = Mounts.RealPath(_givenRoot, out _) ?? _givenRoot;
     }
 
     public override Task<NodeGetCapabilitiesResponse> NodeGetCapabilities(NodeGetCapabilitiesRequest request, ServerCallContext context) =>
@@ -78,9 +81,10 @@ internal sealed class NodeService : Node.NodeBase
 
         request.VolumeContext.TryGetValue(FluidPathKey, out var fluidPathText);
         var fluidPath = RequirePath(fluidPathText, $"volume_context[{FluidPathKey}]");
-        if (!IsUnderRoot(fluidPath))
+        // Spelled under --mount-root as given (it may itself lie behind a symlink), or under its resolved form.
+        if (!IsUnder(fluidPath, _givenRoot) && !IsUnderRoot(fluidPath))
         {
-            throw Invalid($"volume_context[{FluidPathKey}]: {fluidPath} is not under the mount root {_root}");
+            throw Invalid($"volume_context[{FluidPathKey}]: {fluidPath} is not under the mount root {_givenRoot}");
         }
 
         // A symlink on the existing part of the path must not lead out of the root either.
@@ -243,8 +247,10 @@ internal sealed class NodeService : Node.NodeBase
     private static bool SameMount(MountEntry a, MountEntry b) => a.Device == b.Device && a.Root == b.Root;
 
     // Strictly below the root: the root itself holds every runtime's mounts and is never one volume.
-    private bool IsUnderRoot(string path) =>
-        path.Length > _root.Length && path.StartsWith(_root, StringComparison.Ordinal) && (_root == "/" || path[_root.Length] == '/');
+    private bool IsUnderRoot(string path) => IsUnder(path, _root);
+
+    private static bool IsUnder(string path, string root) =>
+        path.Length > root.Length && path.StartsWith(root, StringComparison.Ordinal) && (root == "/" || path[root.Length] == '/');
 
     /// <summary>Resolves the deepest existing ancestor of <paramref name="path"/> and checks that it stays under the root.</summary>
     private void CheckResolved(string path)

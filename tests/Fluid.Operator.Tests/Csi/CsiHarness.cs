@@ -63,10 +63,10 @@ public sealed class CsiHarness : IAsyncDisposable
     }
 
     /// <summary>Starts the plugin in-process.</summary>
-    public async Task StartServerAsync(TimeSpan publishTimeout)
+    public async Task StartServerAsync(TimeSpan publishTimeout, string? mountRoot = null)
     {
         _server = await CsiServer.StartAsync(
-            new CsiOptions { SocketPath = Socket, NodeId = NodeName, MountRoot = MountRoot, PublishTimeout = publishTimeout, PollInterval = TimeSpan.FromMilliseconds(50), VendorVersion = "9.8.7-test" },
+            new CsiOptions { SocketPath = Socket, NodeId = NodeName, MountRoot = mountRoot ?? MountRoot, PublishTimeout = publishTimeout, PollInterval = TimeSpan.FromMilliseconds(50), VendorVersion = "9.8.7-test" },
             Client, NullLoggerFactory.Instance, CancellationToken.None);
     }
 

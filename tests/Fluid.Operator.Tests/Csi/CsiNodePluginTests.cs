@@ -127,6 +127,27 @@ public sealed class CsiNodePluginTests
     }
 
     [Fact]
+    public async Task NodePublishVolume_MountRootBehindSymlink_BothSpellingsAccepted()
+    {
+        await using var csi = await CsiHarness.StartAsync();
+        var link = Path.Combine(csi.Dir, "root-link");
+        File.CreateSymbolicLink(link, csi.MountRoot);
+        await csi.StartServerAsync(TimeSpan.FromMilliseconds(300), mountRoot: link);
+        csi.FusePath("default", "data");
+
+        // Validation passes for both spellings, so each waits for a FUSE mount that never comes.
+        foreach (var fluidPath in new[] { Path.Combine(link, "default", "data", "fuse"), Path.Combine(csi.MountRoot, "default", "data", "fuse") })
+        {
+            var error = await Assert.ThrowsAsync<RpcException>(async () => await csi.Node.NodePublishVolumeAsync(Request(Path.Combine(csi.Dir, "t"), fluidPath, true)));
+            Assert.True(error.StatusCode == StatusCode.DeadlineExceeded, $"{fluidPath}: {error.StatusCode} {error.Status.Detail}");
+        }
+
+        var outside = await Assert.ThrowsAsync<RpcException>(async () => await csi.Node.NodePublishVolumeAsync(Request(Path.Combine(csi.Dir, "t"), Path.Combine(csi.Dir, "fuse"), true)));
+        Assert.Equal(StatusCode.InvalidArgument, outside.StatusCode);
+        Assert.Contains($"not under the mount root {link}", outside.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task NodePublishVolume_BadRequests_InvalidArgumentNamingTheField()
     {
         await using var csi = await CsiHarness.StartAsync();
