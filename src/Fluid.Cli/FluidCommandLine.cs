@@ -23,6 +23,7 @@ public static class FluidCommandLine
         root.Subcommands.Add(LsCommand.Create());
         root.Subcommands.Add(DownCommand.Create());
         root.Subcommands.Add(QuickstartCommand.Create());
+        root.Subcommands.Add(CsiCommand.Create());
         return root;
     }
 

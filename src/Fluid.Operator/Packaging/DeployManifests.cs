@@ -18,16 +18,32 @@ public sealed record DeploySettings
     public int Replicas { get; init; } = 2;
 
     public int MetricsPort { get; init; } = 8080;
+
+    /// <summary>Whether the CSI node plugin (driver <c>fuse.csi.fluid.io</c>) is deployed.</summary>
+    public bool CsiEnabled { get; init; } = true;
+
+    /// <summary>The node-driver-registrar sidecar that registers the plugin's socket with kubelet.</summary>
+    public string CsiRegistrarImage { get; init; } = "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.13.0";
+
+    /// <summary>kubelet's root directory on the nodes.</summary>
+    public string KubeletDir { get; init; } = "/var/lib/kubelet";
+
+    /// <summary>Seconds NodePublishVolume waits for a runtime's FUSE mount.</summary>
+    public int CsiPublishTimeoutSeconds { get; init; } = 60;
 }
 
 /// <summary>
 /// The controller's deployment as Kubernetes objects: its ServiceAccount, the least-rights ClusterRole and Lease Role
-/// with their bindings, and a Deployment of two replicas with leader election. <c>fluid controller manifests</c>
+/// with their bindings, a Deployment of two replicas with leader election, and the CSI node plugin (DaemonSet,
+/// CSIDriver, its RBAC). <c>fluid controller manifests</c>
 /// writes them to deploy/manifests/fluid.yaml; the Helm chart renders the same objects from its default values.
 /// </summary>
 public static class DeployManifests
 {
     public const string Name = "fluid-controller";
+
+    /// <summary>The name of the CSI node plugin's DaemonSet, ServiceAccount and ClusterRole.</summary>
+    public const string CsiName = "fluid-csi-nodeplugin";
 
     /// <summary>Every object, in apply order.</summary>
     public static IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Objects(DeploySettings? settings = null)
@@ -63,6 +79,46 @@ public static class DeployManifests
                 Subjects = [new Rbacv1Subject { Kind = "ServiceAccount", Name = Name, NamespaceProperty = s.Namespace }],
             },
             Deployment(s, labels),
+            .. s.CsiEnabled ? CsiObjects(s) : [],
+        ];
+    }
+
+    /// <summary>
+    /// The CSI node plugin: its ServiceAccount and node-labelling ClusterRole with binding, the CSIDriver object and
+    /// the DaemonSet of <c>fluid csi</c> with the node-driver-registrar sidecar.
+    /// </summary>
+    public static IReadOnlyList<IKubernetesObject<V1ObjectMeta>> CsiObjects(DeploySettings? settings = null)
+    {
+        var s = settings ?? new DeploySettings();
+        var labels = new Dictionary<string, string> { ["app.kubernetes.io/name"] = "fluid", ["app.kubernetes.io/component"] = "csi" };
+        V1ObjectMeta CsiMeta(string? ns) => new() { Name = CsiName, NamespaceProperty = ns, Labels = labels };
+        return
+        [
+            new V1ServiceAccount { ApiVersion = "v1", Kind = "ServiceAccount", Metadata = CsiMeta(s.Namespace) },
+            new V1ClusterRole
+            {
+                ApiVersion = "rbac.authorization.k8s.io/v1",
+                Kind = "ClusterRole",
+                Metadata = CsiMeta(null),
+                // NodePublishVolume sets the runtime's FUSE label on its own node.
+                Rules = [Rule("", ["nodes"], "get", "patch")],
+            },
+            new V1ClusterRoleBinding
+            {
+                ApiVersion = "rbac.authorization.k8s.io/v1",
+                Kind = "ClusterRoleBinding",
+                Metadata = CsiMeta(null),
+                RoleRef = new V1RoleRef { ApiGroup = "rbac.authorization.k8s.io", Kind = "ClusterRole", Name = CsiName },
+                Subjects = [new Rbacv1Subject { Kind = "ServiceAccount", Name = CsiName, NamespaceProperty = s.Namespace }],
+            },
+            new V1CSIDriver
+            {
+                ApiVersion = "storage.k8s.io/v1",
+                Kind = "CSIDriver",
+                Metadata = new V1ObjectMeta { Name = Naming.RuntimeNames.CsiDriver, Labels = labels },
+                Spec = new V1CSIDriverSpec { AttachRequired = false, PodInfoOnMount = true, VolumeLifecycleModes = ["Persistent"] },
+            },
+            CsiDaemonSet(s, labels),
         ];
     }
 
@@ -147,6 +203,89 @@ public static class DeployManifests
             },
         },
     };
+
+    private static V1DaemonSet CsiDaemonSet(DeploySettings s, Dictionary<string, string> labels)
+    {
+        var pluginDir = $"{s.KubeletDir}/plugins/{Naming.RuntimeNames.CsiDriver}";
+        return new()
+        {
+            ApiVersion = "apps/v1",
+            Kind = "DaemonSet",
+            Metadata = new V1ObjectMeta { Name = CsiName, NamespaceProperty = s.Namespace, Labels = labels },
+            Spec = new V1DaemonSetSpec
+            {
+                Selector = new V1LabelSelector { MatchLabels = labels },
+                Template = new V1PodTemplateSpec
+                {
+                    Metadata = new V1ObjectMeta { Labels = labels },
+                    Spec = new V1PodSpec
+                    {
+                        ServiceAccountName = CsiName,
+                        // Every node may run pods that mount a Fluid PVC.
+                        Tolerations = [new V1Toleration { OperatorProperty = "Exists" }],
+                        Containers =
+                        [
+                            new V1Container
+                            {
+                                Name = "node-driver-registrar",
+                                Image = s.CsiRegistrarImage,
+                                ImagePullPolicy = s.PullPolicy,
+                                Args = ["--csi-address=/csi/csi.sock", $"--kubelet-registration-path={pluginDir}/csi.sock"],
+                                VolumeMounts =
+                                [
+                                    new V1VolumeMount { Name = "plugin-dir", MountPath = "/csi" },
+                                    new V1VolumeMount { Name = "registration-dir", MountPath = "/registration" },
+                                ],
+                                Resources = new V1ResourceRequirements
+                                {
+                                    Requests = new Dictionary<string, ResourceQuantity> { ["cpu"] = new("10m"), ["memory"] = new("20Mi") },
+                                    Limits = new Dictionary<string, ResourceQuantity> { ["memory"] = new("64Mi") },
+                                },
+                            },
+                            new V1Container
+                            {
+                                Name = "plugin",
+                                Image = $"{s.Image}:{s.Tag}",
+                                ImagePullPolicy = s.PullPolicy,
+                                Args =
+                                [
+                                    "csi",
+                                    "--endpoint", "unix:///csi/csi.sock",
+                                    "--mount-root", Csi.CsiOptions.DefaultMountRoot,
+                                    "--publish-timeout", s.CsiPublishTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                                ],
+                                Env = [new V1EnvVar { Name = "NODE_NAME", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "spec.nodeName" } } }],
+                                // mount(2) into pod directories needs root with CAP_SYS_ADMIN (the image's user is 65532), and
+                                // Bidirectional propagation needs a privileged container.
+                                SecurityContext = new V1SecurityContext { Privileged = true, RunAsUser = 0 },
+                                VolumeMounts =
+                                [
+                                    new V1VolumeMount { Name = "plugin-dir", MountPath = "/csi" },
+                                    new V1VolumeMount { Name = "pods-dir", MountPath = $"{s.KubeletDir}/pods", MountPropagation = "Bidirectional" },
+                                    new V1VolumeMount { Name = "runtime-mnt", MountPath = Naming.RuntimeNames.RuntimeMountRoot, MountPropagation = "Bidirectional" },
+                                ],
+                                Resources = new V1ResourceRequirements
+                                {
+                                    Requests = new Dictionary<string, ResourceQuantity> { ["cpu"] = new("10m"), ["memory"] = new("64Mi") },
+                                    Limits = new Dictionary<string, ResourceQuantity> { ["memory"] = new("256Mi") },
+                                },
+                            },
+                        ],
+                        Volumes =
+                        [
+                            HostPath("plugin-dir", pluginDir, "DirectoryOrCreate"),
+                            HostPath("registration-dir", $"{s.KubeletDir}/plugins_registry", "Directory"),
+                            HostPath("pods-dir", $"{s.KubeletDir}/pods", "Directory"),
+                            HostPath("runtime-mnt", Naming.RuntimeNames.RuntimeMountRoot, "DirectoryOrCreate"),
+                        ],
+                    },
+                },
+            },
+        };
+    }
+
+    private static V1Volume HostPath(string name, string path, string type) =>
+        new() { Name = name, HostPath = new V1HostPathVolumeSource { Path = path, Type = type } };
 
     private static V1ObjectMeta Meta(string? ns, Dictionary<string, string> labels) => new() { Name = Name, NamespaceProperty = ns, Labels = labels };
 

@@ -26,6 +26,7 @@ public static class KubeSchema
         ["apps/v1/Deployment"] = typeof(V1Deployment),
         ["apps/v1/StatefulSet"] = typeof(V1StatefulSet),
         ["apps/v1/DaemonSet"] = typeof(V1DaemonSet),
+        ["storage.k8s.io/v1/CSIDriver"] = typeof(V1CSIDriver),
         ["v1/Service"] = typeof(V1Service),
         ["v1/PersistentVolume"] = typeof(V1PersistentVolume),
         ["v1/PersistentVolumeClaim"] = typeof(V1PersistentVolumeClaim),

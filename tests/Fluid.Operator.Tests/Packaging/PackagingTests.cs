@@ -23,7 +23,9 @@ public sealed class PackagingTests
     public void Manifests_EveryObject_ConformsToKubernetesTypes()
     {
         var documents = KubeSchema.Documents(File.ReadAllText(Repo.PathOf("deploy", "manifests", "fluid.yaml")));
-        Assert.Equal(["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment"], documents.Select(d => d["kind"]!.ToString()));
+        Assert.Equal(
+            ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "CSIDriver", "DaemonSet"],
+            documents.Select(d => d["kind"]!.ToString()));
         Assert.Empty(documents.SelectMany(KubeSchema.Check));
         var deployment = documents.Single(d => d["kind"]!.ToString() == "Deployment");
         Assert.Equal(2L, (long)deployment["spec"]!["replicas"]!);
@@ -79,7 +81,7 @@ public sealed class PackagingTests
         Assert.Equal(expected.Count, templates.Count);
         foreach (var want in expected)
         {
-            var got = templates.SingleOrDefault(d => d["kind"]!.ToString() == want["kind"]!.ToString());
+            var got = templates.SingleOrDefault(d => d["kind"]!.ToString() == want["kind"]!.ToString() && d["metadata"]!["name"]!.ToString() == want["metadata"]!["name"]!.ToString());
             Assert.NotNull(got);
             Assert.True(JsonNode.DeepEquals(want, got), $"{want["kind"]}: chart renders\n{got!.ToJsonString()}\nmanifest has\n{want.ToJsonString()}");
         }
@@ -100,6 +102,49 @@ public sealed class PackagingTests
         var args = container["args"]!.AsArray().Select(a => a!.ToString()).ToList();
         Assert.Equal("data-platform", args[args.IndexOf("--leader-elect-namespace") + 1]);
         Assert.Equal("9.9.9", args[args.IndexOf("--image-tag") + 1]);
+    }
+
+    [Fact]
+    public void Chart_CsiPlugin_DriverDaemonSetAndRbacFollowValues()
+    {
+        var (code, output) = Run(Helm.Value, "template", "fluid", Repo.PathOf("deploy", "charts", "fluid"), "--namespace", "data-platform",
+            "--set", "csi.kubeletDir=/data/kubelet", "--set", "csi.publishTimeoutSeconds=90", "--set", "image.tag=9.9.9");
+        Assert.True(code == 0, output);
+        var documents = KubeSchema.Documents(output);
+        Assert.Empty(documents.SelectMany(KubeSchema.Check));
+        var driver = documents.Single(d => d["kind"]!.ToString() == "CSIDriver");
+        Assert.Equal("fuse.csi.fluid.io", driver["metadata"]!["name"]!.ToString());
+        Assert.False((bool)driver["spec"]!["attachRequired"]!);
+        Assert.True((bool)driver["spec"]!["podInfoOnMount"]!);
+        Assert.Equal(["Persistent"], driver["spec"]!["volumeLifecycleModes"]!.AsArray().Select(m => m!.ToString()));
+
+        var spec = documents.Single(d => d["kind"]!.ToString() == "DaemonSet")["spec"]!["template"]!["spec"]!;
+        var registrar = spec["containers"]![0]!;
+        Assert.Contains("--kubelet-registration-path=/data/kubelet/plugins/fuse.csi.fluid.io/csi.sock", registrar["args"]!.AsArray().Select(a => a!.ToString()));
+        var plugin = spec["containers"]![1]!;
+        Assert.Equal("fluid:9.9.9", plugin["image"]!.ToString());
+        Assert.True((bool)plugin["securityContext"]!["privileged"]!);
+        Assert.Equal(0L, (long)plugin["securityContext"]!["runAsUser"]!);
+        var args = plugin["args"]!.AsArray().Select(a => a!.ToString()).ToList();
+        Assert.Equal("csi", args[0]);
+        Assert.Equal("90", args[args.IndexOf("--publish-timeout") + 1]);
+        Assert.Equal("/runtime-mnt/fluid", args[args.IndexOf("--mount-root") + 1]);
+        var mounts = plugin["volumeMounts"]!.AsArray().ToDictionary(m => m!["mountPath"]!.ToString(), m => m!["mountPropagation"]?.ToString());
+        Assert.Equal("Bidirectional", mounts["/data/kubelet/pods"]);
+        Assert.Equal("Bidirectional", mounts["/runtime-mnt"]);
+        Assert.Equal("spec.nodeName", plugin["env"]![0]!["valueFrom"]!["fieldRef"]!["fieldPath"]!.ToString());
+
+        var role = documents.Single(d => d["kind"]!.ToString() == "ClusterRole" && d["metadata"]!["name"]!.ToString() == DeployManifests.CsiName);
+        Assert.Equal(["get", "patch"], role["rules"]![0]!["verbs"]!.AsArray().Select(v => v!.ToString()));
+        var binding = documents.Single(d => d["kind"]!.ToString() == "ClusterRoleBinding" && d["metadata"]!["name"]!.ToString() == DeployManifests.CsiName);
+        Assert.Equal("data-platform", binding["subjects"]![0]!["namespace"]!.ToString());
+
+        var (disabledCode, disabled) = Run(Helm.Value, "template", "fluid", Repo.PathOf("deploy", "charts", "fluid"), "--set", "csi.enabled=false");
+        Assert.True(disabledCode == 0, disabled);
+        Assert.DoesNotContain(KubeSchema.Documents(disabled), d => d["kind"]!.ToString() is "CSIDriver" or "DaemonSet");
+        Assert.Equal(
+            KubeSchema.Documents(DeployManifests.ToYaml(new DeploySettings { CsiEnabled = false })).Count,
+            KubeSchema.Documents(disabled).Count(d => d["kind"]!.ToString() != "CustomResourceDefinition"));
     }
 
     [Fact]
