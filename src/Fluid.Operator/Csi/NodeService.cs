@@ -13,9 +13,27 @@ namespace Fluid.Operator.Csi;
 /// </summary>
 internal sealed class NodeService : Node.NodeBase
 {
+    private static bool IsFuseLabelKey(string key)
+    {
+        const string prefix = "fluid.io/";
+        if (!key.StartsWith(prefix + "f-", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var name = key.AsSpan(prefix.Length);
+        return name.Length <= 63 && char.IsAsciiLetterOrDigit(name[^1]) && !name.ContainsAnyExcept("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.");
+    }
+
     public const string FluidPathKey = "fluid_path";
     public const string RuntimeNamespaceKey = "runtime_namespace";
     public const string RuntimeNameKey = "runtime_name";
+
+    /// <summary>
+    /// The node label the runtime's FUSE DaemonSet selects on, as the controller rendered it into the PV (our
+    /// attribute, beside Fluid's): for long names the key carries the Dataset's uid, which the plugin cannot derive.
+    /// </summary>
+    public const string FuseNodeLabelKey = "fuse_node_label";
     private const int Ebusy = 16;
 
     private readonly CsiOptions _options;
@@ -94,6 +112,15 @@ internal sealed class NodeService : Node.NodeBase
         var label = new RuntimeNames(
             Require(runtimeNamespace, $"volume_context[{RuntimeNamespaceKey}]"),
             Require(runtimeName, $"volume_context[{RuntimeNameKey}]")).FuseLabel;
+        if (request.VolumeContext.TryGetValue(FuseNodeLabelKey, out var renderedLabel))
+        {
+            if (!IsFuseLabelKey(renderedLabel))
+            {
+                throw Invalid($"volume_context[{FuseNodeLabelKey}]: \"{renderedLabel}\" is not a label key of the form fluid.io/f-<name> (at most 63 letters, digits, '-', '_' or '.' after the slash)");
+            }
+
+            label = renderedLabel;
+        }
         var mode = request.VolumeCapability?.AccessMode?.Mode ?? Mode.Unknown;
         bool readOnly = request.Readonly || mode is Mode.SingleNodeReaderOnly or Mode.MultiNodeReaderOnly;
 

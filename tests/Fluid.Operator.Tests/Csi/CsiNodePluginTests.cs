@@ -124,6 +124,17 @@ public sealed class CsiNodePluginTests
         Assert.False(Directory.Exists(target));
         // The label was set all the same: the FUSE pod may still come, and kubelet retries.
         Assert.Equal("true", (await csi.Nodes.GetAsync(new ObjectKey(null, CsiHarness.NodeName)))!.Metadata.Labels[FuseLabel]);
+
+        // The label the controller rendered into the PV wins (long names put the Dataset's uid in the key).
+        const string rendered = "fluid.io/f-3f1c2a9e-5b7d-4c1e-9a2b-0d6e8f4a1b2c";
+        var withLabel = With(Request(target, fusePath, readOnly: true), r => r.VolumeContext.Add("fuse_node_label", rendered));
+        error = await Assert.ThrowsAsync<RpcException>(async () => await csi.Node.NodePublishVolumeAsync(withLabel));
+        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
+        Assert.Equal("true", (await csi.Nodes.GetAsync(new ObjectKey(null, CsiHarness.NodeName)))!.Metadata.Labels[rendered]);
+        var badLabel = With(Request(target, fusePath, readOnly: true), r => r.VolumeContext.Add("fuse_node_label", "kubernetes.io/hostname"));
+        error = await Assert.ThrowsAsync<RpcException>(async () => await csi.Node.NodePublishVolumeAsync(badLabel));
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("fuse_node_label", error.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -161,6 +161,7 @@ public sealed class FluidCacheRendererTests
             ["mount_type"] = "fluidcache",
             ["runtime_namespace"] = "training",
             ["runtime_name"] = "imagenet",
+            ["fuse_node_label"] = "fluid.io/f-training-imagenet",
         }, pv.Spec.Csi.VolumeAttributes);
         Assert.Equal(("training", "imagenet"), (pv.Spec.ClaimRef.NamespaceProperty, pv.Spec.ClaimRef.Name));
         var term = pv.Spec.NodeAffinity.Required.NodeSelectorTerms[0].MatchExpressions.Single();

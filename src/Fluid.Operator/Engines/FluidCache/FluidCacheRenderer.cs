@@ -413,6 +413,7 @@ public static class FluidCacheRenderer
                         ["mount_type"] = RuntimeNames.RuntimeType,
                         ["runtime_namespace"] = names.Namespace,
                         ["runtime_name"] = names.Name,
+                        ["fuse_node_label"] = names.FuseLabel,
                     },
                 },
                 NodeAffinity = fuseSelector is { Count: > 0 }
