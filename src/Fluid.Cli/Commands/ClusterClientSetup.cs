@@ -194,14 +194,11 @@ internal sealed class MembershipSource
         KubernetesClientConfiguration config;
         try
         {
-            config = _kubeconfig is not null
-                ? KubernetesClientConfiguration.BuildConfigFromConfigFile(_kubeconfig)
-                : KubernetesClientConfiguration.InClusterConfig();
+            config = KubeConfig.Load(_kubeconfig);
         }
-        catch (Exception ex) when (ex is KubeConfigException or IOException or UnauthorizedAccessException or ArgumentException or FormatException or InvalidOperationException)
+        catch (InvalidOperationException ex)
         {
-            var where = _kubeconfig is not null ? $"--kubeconfig {_kubeconfig}" : "the in-cluster configuration (not in a pod? give --kubeconfig)";
-            throw new InvalidOperationException($"--membership endpointslices:{_namespace}/{_service}: cannot use {where}: {ex.Message}", ex);
+            throw new InvalidOperationException($"--membership endpointslices:{_namespace}/{_service}: {ex.Message}", ex);
         }
 
         var client = new k8s.Kubernetes(config);

@@ -79,15 +79,11 @@ internal static class ControllerCommand
         KubernetesClientConfiguration config;
         try
         {
-            config = kubeconfig is not null
-                ? KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig)
-                : KubernetesClientConfiguration.IsInCluster()
-                    ? KubernetesClientConfiguration.InClusterConfig()
-                    : KubernetesClientConfiguration.BuildDefaultConfig();
+            config = KubeConfig.Load(kubeconfig);
         }
-        catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException or UnauthorizedAccessException)
+        catch (InvalidOperationException e)
         {
-            await error.WriteLineAsync($"fluid controller: no Kubernetes configuration: {e.Message} (pass --kubeconfig, or run in a pod)");
+            await error.WriteLineAsync($"fluid controller: {e.Message}");
             return 2;
         }
 

@@ -59,15 +59,11 @@ internal static class CsiCommand
         KubernetesClientConfiguration config;
         try
         {
-            config = kubeconfig is not null
-                ? KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig)
-                : KubernetesClientConfiguration.IsInCluster()
-                    ? KubernetesClientConfiguration.InClusterConfig()
-                    : KubernetesClientConfiguration.BuildDefaultConfig();
+            config = KubeConfig.Load(kubeconfig);
         }
-        catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException or UnauthorizedAccessException)
+        catch (InvalidOperationException e)
         {
-            await error.WriteLineAsync($"fluid csi: no Kubernetes configuration: {e.Message} (pass --kubeconfig, or run in a pod)");
+            await error.WriteLineAsync($"fluid csi: {e.Message}");
             return 2;
         }
 
