@@ -222,23 +222,11 @@ internal static class LoadCommand
     /// <summary>The load on the workers as the control socket would stream it: progress, then one done or error event.</summary>
     private static async IAsyncEnumerable<LoadEvent> RunAsync(EngineHost host, string[] targets, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var updates = Channel.CreateBounded<LoadProgress>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
-        var load = host.LoadAsync(targets, new LatestProgress(updates.Writer), cancellationToken);
-        _ = load.ContinueWith(_ => updates.Writer.TryComplete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        await foreach (var progress in updates.Reader.ReadAllAsync(cancellationToken))
+        var run = LoadRun.Start(host, targets, cancellationToken);
+        var load = run.Completion;
+        await foreach (var progress in run.Updates.ReadAllAsync(cancellationToken))
         {
-            yield return new LoadEvent
-            {
-                Type = LoadEvent.ProgressType,
-                FilesDone = progress.FilesDone,
-                FilesTotal = progress.FilesTotal,
-                BytesDone = progress.BytesDone,
-                BytesTotal = progress.BytesTotal,
-                TotalsFinal = progress.TotalsFinal,
-                BytesPerSecond = progress.BytesPerSecond,
-                ElapsedSeconds = progress.Elapsed.TotalSeconds,
-                EtaSeconds = progress.Eta?.TotalSeconds,
-            };
+            yield return LoadEvent.Progress(progress);
         }
 
         LoadEvent last;
@@ -339,11 +327,6 @@ internal static class LoadCommand
     }
 
     /// <summary>Keeps only the newest progress report for the display.</summary>
-    private sealed class LatestProgress(ChannelWriter<LoadProgress> writer) : IProgress<LoadProgress>
-    {
-        public void Report(LoadProgress value) => writer.TryWrite(value);
-    }
-
     /// <summary>One line per second, and the last state.</summary>
     private static async Task<LoadEvent?> ShowLinesAsync(IAsyncEnumerable<LoadEvent> events, TextWriter output)
     {

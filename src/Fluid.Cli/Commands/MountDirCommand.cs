@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Fluid.Engine.Hosting;
 using Fluid.Fuse;
 using Fluid.Fuse.Backend;
 using Microsoft.Extensions.Logging;
@@ -51,7 +52,8 @@ internal static class MountDirCommand
                 return 2;
             }
 
-            var logger = new StderrLogger(error, parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning);
+            using var loggers = new TextLoggerFactory(error, parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning);
+            var logger = loggers.CreateLogger("fluid.mount-dir");
             try
             {
                 using var backend = new DirectoryBackend(parse.GetValue(source)!);
@@ -76,28 +78,5 @@ internal static class MountDirCommand
             }
         });
         return command;
-    }
-
-    /// <summary>Writes log lines to standard error.</summary>
-    private sealed class StderrLogger(TextWriter writer, LogLevel minimum) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= minimum;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (!IsEnabled(logLevel))
-            {
-                return;
-            }
-
-            lock (writer)
-            {
-                writer.WriteLine($"{logLevel.ToString().ToLowerInvariant()}: {formatter(state, exception)}{(exception is null ? string.Empty : $" ({exception.Message})")}");
-                writer.Flush();
-            }
-        }
     }
 }

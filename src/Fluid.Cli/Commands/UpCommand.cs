@@ -196,10 +196,11 @@ internal static class UpCommand
         Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var tokenFile = Path.Combine(directory, TokenFileName);
         TryDelete(tokenFile);
+        var secret = ClusterToken.GenerateSecret();
         using (var stream = new FileStream(tokenFile, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
         using (var writer = new StreamWriter(stream))
         {
-            await writer.WriteAsync(ClusterToken.GenerateSecret());
+            await writer.WriteAsync(secret);
         }
 
         var executable = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program runs fluid, to start the workers");
@@ -217,7 +218,7 @@ internal static class UpCommand
         try
         {
             var client = new ClusterClient(
-                new ClusterClientOptions { Dataset = ClusterIdentity.Of(configuration), Token = ClusterToken.FromFile(tokenFile), NodeName = Environment.MachineName },
+                new ClusterClientOptions { Dataset = ClusterIdentity.Of(configuration), Token = ClusterToken.FromSecret(secret), NodeName = Environment.MachineName },
                 group.Membership,
                 loggers);
             return (group, client);

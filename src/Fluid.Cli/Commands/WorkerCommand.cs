@@ -9,6 +9,7 @@ using Fluid.Cache.Cluster.Security;
 using Fluid.Cache.Cluster.Worker;
 using Fluid.Engine.Cluster;
 using Fluid.Engine.Configuration;
+using Fluid.Engine.Hosting;
 using Fluid.Storage;
 using Fluid.Storage.Mounts;
 using Microsoft.Extensions.Logging;
@@ -40,11 +41,12 @@ internal static class WorkerCommand
         var readahead = new Option<string?>("--readahead") { Description = "Bytes fetched ahead of a sequential reader (e.g. 8Mi; 0 turns it off)." };
         var grace = new Option<double>("--shutdown-grace") { Description = "Seconds requests in flight get on SIGTERM (the CLI allows about 2 s in all).", DefaultValueFactory = _ => 1.5 };
         var verbose = new Option<bool>("--verbose") { Description = "Log informational messages." };
+        var noTotals = new Option<bool>("--no-totals") { Description = "Do not walk the sources for ufsTotal and fileNum (a client that walks them itself, as fluid up --workers does)." };
         var exitWith = new Option<int?>("--exit-with") { Description = "Stop when the process with this id ends (fluid up --workers passes its own)." };
 
         var command = new Command("worker", "Run a cache worker of one dataset until SIGTERM/Ctrl-C.")
         {
-            config, secretsDir, cacheSubdir, mount, mountOption, tier, dataset, tokenFile, listen, http, id, nodeName, pageSize, readahead, grace, verbose, exitWith,
+            config, secretsDir, cacheSubdir, mount, mountOption, tier, dataset, tokenFile, listen, http, id, nodeName, pageSize, readahead, grace, verbose, exitWith, noTotals,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -76,8 +78,12 @@ internal static class WorkerCommand
                 return 2;
             }
 
-            using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new StderrLoggerProvider(error, parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning)));
-            options = options with { Registry = (options.Registry ?? new UfsRegistryOptions()) with { LoggerFactory = loggerFactory } };
+            using var loggerFactory = new TextLoggerFactory(error, parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning);
+            options = options with
+            {
+                Registry = (options.Registry ?? new UfsRegistryOptions()) with { LoggerFactory = loggerFactory },
+                ComputeTotals = !parse.GetValue(noTotals),
+            };
             using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             if (parse.GetValue(exitWith) is { } parent)
             {
@@ -385,37 +391,5 @@ internal static class WorkerCommand
 
         bytes = quantity.Value;
         return true;
-    }
-
-    /// <summary>Writes log lines to standard error.</summary>
-    private sealed class StderrLoggerProvider(TextWriter writer, LogLevel minimum) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new StderrLogger(writer, minimum);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class StderrLogger(TextWriter writer, LogLevel minimum) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => logLevel >= minimum;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (!IsEnabled(logLevel))
-                {
-                    return;
-                }
-
-                lock (writer)
-                {
-                    writer.WriteLine($"{logLevel.ToString().ToLowerInvariant()}: {formatter(state, exception)}{(exception is null ? string.Empty : $" ({exception.Message})")}");
-                    writer.Flush();
-                }
-            }
-        }
     }
 }

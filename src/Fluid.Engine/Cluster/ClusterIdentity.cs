@@ -32,11 +32,4 @@ public static class ClusterIdentity
             : [new TierOptions { Medium = MediumType.Mem, Quota = clientCacheBytes }];
         return workers with { Cache = workers.Cache with { Tiers = tiers } };
     }
-
-    /// <summary>True when the runtime keeps pages on disk, so co-located workers can hand files to the kernel.</summary>
-    public static bool HasDiskTier(EngineConfiguration configuration)
-    {
-        ArgumentNullException.ThrowIfNull(configuration);
-        return configuration.Cache.Tiers.Any(t => t.Medium != MediumType.Mem);
-    }
 }

@@ -89,12 +89,6 @@ public sealed partial class LocalWorkerGroup : IAsyncDisposable
     /// <summary>A membership over <see cref="Endpoints"/> for the client.</summary>
     public StaticMembership Membership { get; }
 
-    /// <summary>Times a worker was started again after it exited.</summary>
-    public long Restarts => _workers.Sum(w => Interlocked.Read(ref w.Restarts));
-
-    /// <summary>The process id of each worker now (0 while one is being restarted).</summary>
-    public IReadOnlyList<int> ProcessIds => [.. _workers.Select(w => w.Process is { HasExited: false } p ? p.Id : 0)];
-
     /// <summary>Starts every worker and waits until all are ready; on failure stops those started and says why.</summary>
     /// <exception cref="InvalidOperationException">A worker exited or did not become ready; the message carries the end of its log.</exception>
     public static async Task<LocalWorkerGroup> StartAsync(LocalWorkerGroupOptions options, ILogger logger, CancellationToken cancellationToken)
@@ -129,12 +123,6 @@ public sealed partial class LocalWorkerGroup : IAsyncDisposable
             throw;
         }
     }
-
-    /// <summary>Kills a worker with SIGKILL (tests and drills: the group starts it again).</summary>
-    public void Kill(int index) => _workers[index].Process?.Kill();
-
-    /// <summary>Waits until worker <paramref name="index"/> answers ready (after a restart).</summary>
-    public Task WaitReadyAsync(int index, CancellationToken cancellationToken) => WaitReadyAsync(_workers[index], cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -190,6 +178,7 @@ public sealed partial class LocalWorkerGroup : IAsyncDisposable
             "--listen", new IPEndPoint(_options.Address, worker.DataPort).ToString(),
             "--http", new IPEndPoint(_options.Address, worker.HttpPort).ToString(),
             "--exit-with", Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
+            "--no-totals", // the mount walks the sources for ufsTotal and fileNum itself
             "--verbose",
         ];
         foreach (var argument in rest)
@@ -266,57 +255,41 @@ public sealed partial class LocalWorkerGroup : IAsyncDisposable
     {
         var token = _stopping.Token;
         var delay = _options.MinRestartDelay;
-        while (!token.IsCancellationRequested)
+        try
         {
-            var process = worker.Process!;
-            var ran = Stopwatch.StartNew();
-            try
+            while (true)
             {
+                var process = worker.Process!;
+                var ran = Stopwatch.StartNew();
                 await process.WaitForExitAsync(token);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+                var code = process.ExitCode;
+                worker.Exited();
+                if (ran.Elapsed >= _options.StableAfter)
+                {
+                    delay = _options.MinRestartDelay;
+                }
 
-            var code = process.ExitCode;
-            worker.Exited();
-            if (ran.Elapsed >= _options.StableAfter)
-            {
-                delay = _options.MinRestartDelay;
-            }
+                Log.WorkerExited(_logger, worker.Id, code, delay.TotalSeconds, LogPath(worker));
 
-            Log.WorkerExited(_logger, worker.Id, code, delay.TotalSeconds, LogPath(worker));
-            try
-            {
-                await Task.Delay(delay, token);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            delay = TimeSpan.FromTicks(Math.Min(_options.MaxRestartDelay.Ticks, delay.Ticks * 2));
-            try
-            {
-                Launch(worker);
-                Interlocked.Increment(ref worker.Restarts);
-            }
-            catch (InvalidOperationException ex)
-            {
-                Log.WorkerRestartFailed(_logger, worker.Id, ex.Message);
-                worker.Process = null;
-                try
+                // Start it again at the same ports; a start that fails is retried with a growing delay.
+                while (true)
                 {
                     await Task.Delay(delay, token);
+                    delay = TimeSpan.FromTicks(Math.Min(_options.MaxRestartDelay.Ticks, delay.Ticks * 2));
+                    try
+                    {
+                        Launch(worker);
+                        break;
+                    }
+                    catch (InvalidOperationException ex)
+                    {
+                        Log.WorkerRestartFailed(_logger, worker.Id, ex.Message);
+                    }
                 }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                continue;
             }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
         }
     }
 
@@ -381,8 +354,6 @@ public sealed partial class LocalWorkerGroup : IAsyncDisposable
 
         public Task? Supervisor { get; set; }
 
-        public long Restarts;
-
         public void Started(Process process, StreamWriter log)
         {
             Process = process;
@@ -392,6 +363,7 @@ public sealed partial class LocalWorkerGroup : IAsyncDisposable
         public void Exited()
         {
             Process?.Dispose();
+            Process = null;
             if (_log is { } log)
             {
                 lock (log)

@@ -51,7 +51,8 @@ public sealed record DatasetStatusReport
 
     public required IReadOnlyList<TierReport> Tiers { get; init; }
 
-    public required CounterReport Counters { get; init; }
+    /// <summary>The cache's counters (monotonic since start).</summary>
+    public required Fluid.Cache.CacheCounters Counters { get; init; }
 
     public FuseReport? Fuse { get; init; }
 
@@ -70,38 +71,6 @@ public sealed record MountReport(string Name, string Path, string Source);
 
 /// <summary>One store of a cache tier.</summary>
 public sealed record TierReport(string Medium, string Name, long Used, long Quota, long Pages, long Evictions);
-
-/// <summary>The cache's counters (monotonic since start).</summary>
-public sealed record CounterReport
-{
-    public long MemoryHits { get; init; }
-
-    public long DiskHits { get; init; }
-
-    public long Misses { get; init; }
-
-    public long BytesServed { get; init; }
-
-    public long HitBytes { get; init; }
-
-    public long MissBytes { get; init; }
-
-    public long SourceReads { get; init; }
-
-    public long SourceBytes { get; init; }
-
-    public long SourceErrors { get; init; }
-
-    public long Evictions { get; init; }
-
-    public long CorruptPages { get; init; }
-
-    public long Promotions { get; init; }
-
-    public long RejectedPages { get; init; }
-
-    public long RecoveredPages { get; init; }
-}
 
 /// <summary>One cache worker of the dataset as <c>fluid status</c> shows it.</summary>
 public sealed record WorkerReport
@@ -192,6 +161,23 @@ public sealed record LoadEvent
     public const string ProgressType = "progress";
     public const string DoneType = "done";
     public const string ErrorType = "error";
+
+    /// <summary>A "progress" line.</summary>
+    public static LoadEvent Progress(Fluid.Cache.LoadProgress progress)
+    {
+        return new LoadEvent
+        {
+            Type = ProgressType,
+            FilesDone = progress.FilesDone,
+            FilesTotal = progress.FilesTotal,
+            BytesDone = progress.BytesDone,
+            BytesTotal = progress.BytesTotal,
+            TotalsFinal = progress.TotalsFinal,
+            BytesPerSecond = progress.BytesPerSecond,
+            ElapsedSeconds = progress.Elapsed.TotalSeconds,
+            EtaSeconds = progress.Eta?.TotalSeconds,
+        };
+    }
 
     /// <summary>The "done" line of a finished load.</summary>
     public static LoadEvent Done(Fluid.Cache.LoadSummary summary)

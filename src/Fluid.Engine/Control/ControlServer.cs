@@ -150,18 +150,17 @@ internal sealed class ControlServer : IAsyncDisposable
 
         var paths = request?.Paths ?? [];
         var token = context.RequestAborted;
-        var updates = Channel.CreateBounded<LoadProgress>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
         context.Response.ContentType = "application/x-ndjson";
         await context.Response.StartAsync(token);
 
         // The load runs while this request streams its progress; a client that goes away cancels it.
-        var load = host.LoadAsync(paths, new ChannelProgress(updates.Writer), token);
-        _ = load.ContinueWith(_ => updates.Writer.TryComplete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var run = LoadRun.Start(host, paths, token);
+        var load = run.Completion;
         try
         {
-            await foreach (var progress in updates.Reader.ReadAllAsync(token))
+            await foreach (var progress in run.Updates.ReadAllAsync(token))
             {
-                await WriteLineAsync(context, ToEvent(progress), ControlJson.Default.LoadEvent, token);
+                await WriteLineAsync(context, LoadEvent.Progress(progress), ControlJson.Default.LoadEvent, token);
             }
 
             var summary = await load;
@@ -186,19 +185,6 @@ internal sealed class ControlServer : IAsyncDisposable
             await TryWriteLineAsync(context, new LoadEvent { Type = LoadEvent.ErrorType, Message = ex.Message }, token);
         }
     }
-
-    private static LoadEvent ToEvent(LoadProgress progress) => new()
-    {
-        Type = LoadEvent.ProgressType,
-        FilesDone = progress.FilesDone,
-        FilesTotal = progress.FilesTotal,
-        BytesDone = progress.BytesDone,
-        BytesTotal = progress.BytesTotal,
-        TotalsFinal = progress.TotalsFinal,
-        BytesPerSecond = progress.BytesPerSecond,
-        ElapsedSeconds = progress.Elapsed.TotalSeconds,
-        EtaSeconds = progress.Eta?.TotalSeconds,
-    };
 
     private static async Task ObserveAsync(Task task)
     {
@@ -237,11 +223,6 @@ internal sealed class ControlServer : IAsyncDisposable
     }
 
     /// <summary>Reports progress synchronously into a channel that keeps only the newest update.</summary>
-    private sealed class ChannelProgress(ChannelWriter<LoadProgress> writer) : IProgress<LoadProgress>
-    {
-        public void Report(LoadProgress value) => writer.TryWrite(value);
-    }
-
     /// <summary>A host lifetime that neither listens for signals nor stops the application on its own.</summary>
     private sealed class PassiveLifetime : IHostLifetime
     {

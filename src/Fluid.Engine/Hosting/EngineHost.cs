@@ -225,23 +225,7 @@ public sealed class EngineHost : IAsyncDisposable
             SourceThroughput = Math.Max(0, source),
             Mounts = [.. Configuration.Mounts.Select(m => new MountReport(m.Name, m.Path, m.Source.SafeMountPoint))],
             Tiers = [.. summary.Tiers.Select(t => new TierReport(t.Medium.ToString().ToUpperInvariant(), t.Name, t.Used, t.Quota, t.Pages, t.Evictions))],
-            Counters = new CounterReport
-            {
-                MemoryHits = counters.MemoryHits,
-                DiskHits = counters.DiskHits,
-                Misses = counters.Misses,
-                BytesServed = counters.BytesServed,
-                HitBytes = counters.HitBytes,
-                MissBytes = counters.MissBytes,
-                SourceReads = counters.SourceReads,
-                SourceBytes = counters.SourceBytes,
-                SourceErrors = counters.SourceErrors,
-                Evictions = counters.Evictions,
-                CorruptPages = counters.CorruptPages,
-                Promotions = counters.Promotions,
-                RejectedPages = counters.RejectedPages,
-                RecoveredPages = counters.RecoveredPages,
-            },
+            Counters = counters,
             Fuse = mount is null ? null : new FuseReport
             {
                 PassthroughActive = mount.PassthroughActive,

@@ -69,7 +69,7 @@ internal sealed class HttpUnderFileSystem : IUnderFileSystem
 
     public async Task<UfsEntry?> StatAsync(string path, CancellationToken cancellationToken)
     {
-        ThrowIfInvalid(path, "stat");
+        _runner.ThrowIfInvalid(path, "stat");
         if (path.Length == 0)
         {
             var root = await HeadAsync("stat", path, _base, cancellationToken).ConfigureAwait(false);
@@ -109,7 +109,7 @@ internal sealed class HttpUnderFileSystem : IUnderFileSystem
 
     public async IAsyncEnumerable<UfsEntry> ListAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        ThrowIfInvalid(path, "list");
+        _runner.ThrowIfInvalid(path, "list");
         var directoryUri = DirectoryUri(path);
         var response = await _runner.RunAsync(
             "list",
@@ -155,29 +155,8 @@ internal sealed class HttpUnderFileSystem : IUnderFileSystem
         }
     }
 
-    public ValueTask<int> ReadAsync(UfsEntry file, long offset, Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(file);
-        ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        ThrowIfInvalid(file.Path, "read");
-        if (file.IsDirectory)
-        {
-            throw _runner.Error(UfsErrorKind.IsADirectory, "read", file.Path, "is a directory");
-        }
-
-        if (offset >= file.Length || buffer.Length == 0)
-        {
-            return ValueTask.FromResult(0);
-        }
-
-        var count = (int)Math.Min(buffer.Length, file.Length - offset);
-        return new ValueTask<int>(_runner.RunAsync(
-            "read",
-            file.Path,
-            (Self: this, File: file, Offset: offset, Buffer: buffer[..count]),
-            static (s, token) => s.Self.ReadCoreAsync(s.File, s.Offset, s.Buffer, token),
-            cancellationToken));
-    }
+    public ValueTask<int> ReadAsync(UfsEntry file, long offset, Memory<byte> buffer, CancellationToken cancellationToken) =>
+        _runner.ReadAsync(this, file, offset, buffer, static (self, f, o, b, token) => self.ReadCoreAsync(f, o, b, token), cancellationToken);
 
     public ValueTask DisposeAsync()
     {
@@ -559,13 +538,6 @@ internal sealed class HttpUnderFileSystem : IUnderFileSystem
         return message;
     }
 
-    private void ThrowIfInvalid(string path, string operation)
-    {
-        if (UfsPath.Validate(path) is { } problem)
-        {
-            throw _runner.Error(UfsErrorKind.InvalidPath, operation, path ?? string.Empty, problem);
-        }
-    }
 
     private sealed record HeadResult(HttpStatusCode Status, long? Length, DateTimeOffset? LastModified, EntityTagHeaderValue? ETag, Uri? Location);
 }

@@ -42,6 +42,49 @@ internal sealed class UfsCallRunner
     public UfsException Error(UfsErrorKind kind, string operation, string path, string detail, Exception? inner = null) =>
         new(kind, MountLabel, path, operation, _redactor.Scrub(detail), _redactor.SafeInner(inner));
 
+    /// <summary>Throws <see cref="UfsErrorKind.InvalidPath"/> for a path that could leave the mount (see <see cref="UfsPath.Validate"/>).</summary>
+    public void ThrowIfInvalid(string path, string operation)
+    {
+        if (UfsPath.Validate(path) is { } problem)
+        {
+            throw Error(UfsErrorKind.InvalidPath, operation, path ?? string.Empty, problem);
+        }
+    }
+
+    /// <summary>
+    /// The part of <see cref="IUnderFileSystem.ReadAsync"/> every remote connector shares: checks the entry, answers
+    /// reads at or past the end with 0, clamps the buffer to the file, and runs <paramref name="read"/> with retries.
+    /// </summary>
+    public ValueTask<int> ReadAsync<TOwner>(
+        TOwner owner,
+        UfsEntry file,
+        long offset,
+        Memory<byte> buffer,
+        Func<TOwner, UfsEntry, long, Memory<byte>, CancellationToken, Task<int>> read,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ThrowIfInvalid(file.Path, "read");
+        if (file.IsDirectory)
+        {
+            throw Error(UfsErrorKind.IsADirectory, "read", file.Path, "is a directory");
+        }
+
+        if (offset >= file.Length || buffer.Length == 0)
+        {
+            return ValueTask.FromResult(0);
+        }
+
+        var count = (int)Math.Min(buffer.Length, file.Length - offset);
+        return new ValueTask<int>(RunAsync(
+            "read",
+            file.Path,
+            (Owner: owner, File: file, Offset: offset, Buffer: buffer[..count], Read: read),
+            static (s, token) => s.Read(s.Owner, s.File, s.Offset, s.Buffer, token),
+            cancellationToken));
+    }
+
     /// <summary>Runs <paramref name="call"/> until it succeeds, fails definitely, or the retries are spent.</summary>
     public async Task<T> RunAsync<TState, T>(
         string operation,

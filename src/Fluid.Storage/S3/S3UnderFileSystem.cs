@@ -66,7 +66,7 @@ internal sealed class S3UnderFileSystem : IUnderFileSystem
 
     public async Task<UfsEntry?> StatAsync(string path, CancellationToken cancellationToken)
     {
-        ThrowIfInvalid(path, "stat");
+        _runner.ThrowIfInvalid(path, "stat");
         if (path.Length == 0)
         {
             // The root always exists; the one-key listing surfaces a missing bucket or bad credentials early.
@@ -90,7 +90,7 @@ internal sealed class S3UnderFileSystem : IUnderFileSystem
 
     public async IAsyncEnumerable<UfsEntry> ListAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        ThrowIfInvalid(path, "list");
+        _runner.ThrowIfInvalid(path, "list");
         var prefix = DirectoryPrefix(path);
         string? token = null;
         var exists = path.Length == 0;
@@ -157,29 +157,8 @@ internal sealed class S3UnderFileSystem : IUnderFileSystem
         }
     }
 
-    public ValueTask<int> ReadAsync(UfsEntry file, long offset, Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(file);
-        ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        ThrowIfInvalid(file.Path, "read");
-        if (file.IsDirectory)
-        {
-            throw _runner.Error(UfsErrorKind.IsADirectory, "read", file.Path, "is a directory");
-        }
-
-        if (offset >= file.Length || buffer.Length == 0)
-        {
-            return ValueTask.FromResult(0);
-        }
-
-        var count = (int)Math.Min(buffer.Length, file.Length - offset);
-        return new ValueTask<int>(_runner.RunAsync(
-            "read",
-            file.Path,
-            (Self: this, File: file, Offset: offset, Buffer: buffer[..count]),
-            static (s, token) => s.Self.ReadCoreAsync(s.File, s.Offset, s.Buffer, token),
-            cancellationToken));
-    }
+    public ValueTask<int> ReadAsync(UfsEntry file, long offset, Memory<byte> buffer, CancellationToken cancellationToken) =>
+        _runner.ReadAsync(this, file, offset, buffer, static (self, f, o, b, token) => self.ReadCoreAsync(f, o, b, token), cancellationToken);
 
     public ValueTask DisposeAsync()
     {
@@ -313,11 +292,4 @@ internal sealed class S3UnderFileSystem : IUnderFileSystem
         return key.Length == 0 ? string.Empty : key + "/";
     }
 
-    private void ThrowIfInvalid(string path, string operation)
-    {
-        if (UfsPath.Validate(path) is { } problem)
-        {
-            throw _runner.Error(UfsErrorKind.InvalidPath, operation, path ?? string.Empty, problem);
-        }
-    }
 }
