@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Fluid.Engine.Tests.Support;
 using Fluid.Testing;
-using static Fluid.Engine.Tests.Support.Shell;
+using static Fluid.Testing.Shell;
 
 namespace Fluid.Engine.Tests;
 

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using Fluid.Cache.Cluster.Ring;
 using Fluid.Engine.Tests.Support;
 using Fluid.Testing;
-using static Fluid.Engine.Tests.Support.Shell;
+using static Fluid.Testing.Shell;
 
 namespace Fluid.Engine.Tests;
 

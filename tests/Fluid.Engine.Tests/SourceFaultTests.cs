@@ -1,6 +1,6 @@
 using Fluid.Engine.Tests.Support;
 using Fluid.Testing;
-using static Fluid.Engine.Tests.Support.Shell;
+using static Fluid.Testing.Shell;
 
 namespace Fluid.Engine.Tests;
 

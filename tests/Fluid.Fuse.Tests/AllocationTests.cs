@@ -1,5 +1,5 @@
 using Fluid.Fuse.Tests.Support;
-using static Fluid.Fuse.Tests.Support.Shell;
+using static Fluid.Testing.Shell;
 
 namespace Fluid.Fuse.Tests;
 

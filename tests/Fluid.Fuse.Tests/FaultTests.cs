@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Fluid.Fuse.Backend;
 using Fluid.Fuse.Tests.Support;
-using static Fluid.Fuse.Tests.Support.Shell;
+using static Fluid.Testing.Shell;
 
 namespace Fluid.Fuse.Tests;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using Fluid.Fuse.Backend;
 using Fluid.Fuse.Protocol;
 using Fluid.Fuse.Tests.Support;
-using static Fluid.Fuse.Tests.Support.Shell;
+using static Fluid.Testing.Shell;
 
 namespace Fluid.Fuse.Tests;
 

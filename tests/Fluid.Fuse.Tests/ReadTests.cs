@@ -1,7 +1,7 @@
 using System.Globalization;
 using Fluid.Fuse.Protocol;
 using Fluid.Fuse.Tests.Support;
-using static Fluid.Fuse.Tests.Support.Shell;
+using static Fluid.Testing.Shell;
 
 namespace Fluid.Fuse.Tests;
 

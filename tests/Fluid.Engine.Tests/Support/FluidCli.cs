@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Fluid.Testing;
 
 namespace Fluid.Engine.Tests.Support;
 

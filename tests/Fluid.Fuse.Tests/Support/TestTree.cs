@@ -117,7 +117,7 @@ public sealed class TestTree : IDisposable
             {
             }
 
-            Shell.Run($"umount -l '{mount.MountPoint}'", TimeSpan.FromSeconds(10));
+            Fluid.Testing.Shell.Run($"umount -l '{mount.MountPoint}'", TimeSpan.FromSeconds(10));
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
+using Xunit;
 
-namespace Fluid.Engine.Tests.Support;
+namespace Fluid.Testing;
 
 /// <summary>What a shell command printed and how it ended.</summary>
 public sealed record ShellResult(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed)
@@ -11,7 +12,7 @@ public sealed record ShellResult(int ExitCode, string Stdout, string Stderr, Tim
 /// <summary>Runs the programs users run against a mount (ls, stat, find, cat, dd, cmp, python3) through bash.</summary>
 public static class Shell
 {
-    public static ShellResult Run(string command, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null)
+    public static ShellResult Run(string command, TimeSpan? timeout = null)
     {
         var start = new ProcessStartInfo("bash")
         {
@@ -22,10 +23,6 @@ public static class Shell
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(command);
         start.Environment["LC_ALL"] = "C.UTF-8";
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[key] = value;
-        }
 
         var watch = Stopwatch.StartNew();
         using var process = Process.Start(start)!;
