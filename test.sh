@@ -32,6 +32,7 @@ dotnet test Fluid.slnx -c Release --no-build --nologo \
   --blame-hang-timeout 10m "$@"
 status=$?
 
+scripts/test-failures.sh "$results" || true
 summary="$(scripts/test-summary.sh "$results")"
 failed="$(echo "$summary" | sed -n 's/.*passed, \([0-9]*\) failed.*/\1/p')"
 if [ "$status" -ne 0 ] && [ "${failed:-0}" -eq 0 ]; then

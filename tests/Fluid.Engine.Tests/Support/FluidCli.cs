@@ -54,12 +54,16 @@ public sealed class FluidCli(string runDirectory)
 
     private ProcessStartInfo StartInfo(string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet")
+        // Through env(1) so that SIGINT has its default action, as in a terminal: a test run started in the
+        // background (CI) inherits SIGINT ignored, and the runtime keeps an ignored SIGINT ignored.
+        var start = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(Dll);
         foreach (var argument in arguments)
         {
