@@ -14,46 +14,20 @@ namespace Fluid.Engine.Tests;
 public sealed class ClusterUpTests(S3ServerFixture s3) : IClassFixture<S3ServerFixture>, IAsyncLifetime
 {
     private static readonly string[] WorkerIds = ["worker-0", "worker-1", "worker-2"];
-    private readonly string _root = TestPaths.CreateTempDirectory("engine-workers");
-    private readonly List<FluidCli.Daemon> _daemons = [];
-    private readonly List<int> _pids = [];
-    private S3Dataset _dataset = null!;
-    private FluidCli _cli = null!;
-    private string _name = null!;
-    private string _manifest = null!;
+    private UpSite _site = null!;
 
-    private string MountPoint => Path.Combine(_root, "mnt");
-
-    public async Task InitializeAsync()
-    {
-        _dataset = await S3Dataset.CreateAsync(s3, 11, Path.Combine(_root, "local"));
-        _cli = new FluidCli(Path.Combine(_root, "run"));
-        _name = "wk" + Guid.NewGuid().ToString("N")[..10];
-        _manifest = Path.Combine(_root, "dataset.yaml");
-        await File.WriteAllTextAsync(_manifest, _dataset.Manifest(_name, s3.Endpoint, "/train", Path.Combine(_root, "ssd")));
-    }
+    public async Task InitializeAsync() => _site = await UpSite.CreateAsync(s3, 11, "wk");
 
     public Task DisposeAsync()
     {
-        foreach (var daemon in _daemons)
-        {
-            daemon.Dispose();
-        }
-
-        Run($"umount -l {Q(MountPoint)} 2>/dev/null");
-        foreach (var pid in _pids)
-        {
-            Run($"pkill -9 -f -- '--exit-with {pid}( |$)'");
-        }
-
-        TestPaths.DeleteQuietly(_root);
+        _site.Dispose();
         return Task.CompletedTask;
     }
 
     [Fact]
     public async Task ThreeWorkers_LoadSpreadsByTheRing_ReadsSurviveAKilledWorker_ItComesBack()
     {
-        var up = await StartUpAsync("--workers", "3", "--client-cache", "0");
+        var up = await _site.StartUpAsync("--workers", "3", "--client-cache", "0");
         foreach (var id in WorkerIds)
         {
             Assert.Contains($"  {id}: data 127.0.0.1:", up.Stdout, StringComparison.Ordinal);
@@ -63,47 +37,47 @@ public sealed class ClusterUpTests(S3ServerFixture s3) : IClassFixture<S3ServerF
         Assert.DoesNotContain(S3ServerFixture.SecretKey, up.Stdout + up.Stderr, StringComparison.Ordinal);
 
         // Every worker answers; the dataset's capacity is the sum of theirs.
-        var status = Status();
+        var status = _site.Status();
         var workers = status.GetProperty("workers").EnumerateArray().ToList();
         Assert.Equal(WorkerIds, workers.Select(w => w.GetProperty("id").GetString()));
         Assert.All(workers, w => Assert.Equal("Ready", w.GetProperty("state").GetString()));
         Assert.Equal(3 * ((64L + 256) << 20), status.GetProperty("cacheCapacity").GetInt64());
 
         // The load puts each file on the worker the ring names, and nowhere else.
-        var load = _cli.Ok("load", _name);
-        Assert.Contains($"Loaded {_dataset.Files.Count} files", load.Stdout, StringComparison.Ordinal);
+        var load = _site.Cli.Ok("load", _site.Name);
+        Assert.Contains($"Loaded {_site.Dataset.Files.Count} files", load.Stdout, StringComparison.Ordinal);
         var ring = new HashRing(WorkerIds);
         var placement = new PlacementOptions();
         var expected = WorkerIds.ToDictionary(id => id, _ => 0L);
-        foreach (var (path, content) in _dataset.Files)
+        foreach (var (path, content) in _site.Dataset.Files)
         {
             expected[ring.Workers[ring.OwnerOf(placement.KeyOf("s3", path, content.Length, 0))]] += content.Length;
         }
 
-        var loaded = Status();
-        Assert.Equal(_dataset.TotalBytes, loaded.GetProperty("cached").GetInt64());
+        var loaded = _site.Status();
+        Assert.Equal(_site.Dataset.TotalBytes, loaded.GetProperty("cached").GetInt64());
         Assert.Equal(100.0, loaded.GetProperty("cachedPercentage").GetDouble());
         foreach (var worker in loaded.GetProperty("workers").EnumerateArray())
         {
             Assert.Equal(expected[worker.GetProperty("id").GetString()!], worker.GetProperty("cached").GetInt64());
         }
 
-        var table = _cli.Ok("status").Stdout;
+        var table = _site.Cli.Ok("status").Stdout;
         Assert.Contains("  worker-1 ", table, StringComparison.Ordinal);
         Assert.Equal(5, table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // header, dataset, 3 workers
 
         // A second `up` of the running dataset is refused before it touches the workers' token.
-        var tokenFile = Path.Combine(_cli.RunDirectory, _name + ".workers", "token");
+        var tokenFile = Path.Combine(_site.Cli.RunDirectory, _site.Name + ".workers", "token");
         var token = await File.ReadAllTextAsync(tokenFile);
         Assert.Equal("-rw-------", Ok($"stat -c %A {Q(tokenFile)}").Stdout.Trim());
-        var again = _cli.Run("up", "-f", _manifest, "--mount", Path.Combine(_root, "other"), "--workers", "2");
+        var again = _site.Cli.Run("up", "-f", _site.Manifest, "--mount", Path.Combine(_site.Root, "other"), "--workers", "2");
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("already up", again.Stderr, StringComparison.Ordinal);
         Assert.Equal(token, await File.ReadAllTextAsync(tokenFile));
 
         // Four readers compare every file, round after round, while worker-1 is killed: no error, no wrong byte.
         // Without a cache of its own in the mount (--client-cache 0), every page the kernel lacks goes to a worker.
-        var files = string.Join(' ', _dataset.Files.Keys.Select(p => Q(p)));
+        var files = string.Join(' ', _site.Dataset.Files.Keys.Select(p => Q(p)));
         using var stop = new CancellationTokenSource();
         var rounds = 0;
         var readers = Enumerable.Range(0, 4).Select(i => Task.Run(() =>
@@ -116,7 +90,7 @@ public sealed class ClusterUpTests(S3ServerFixture s3) : IClassFixture<S3ServerF
                     Interlocked.Increment(ref rounds);
                 }
 
-                var result = Run($"cd {Q(_dataset.LocalCopy)} && for f in {files}; do cmp \"$f\" {Q(Path.Combine(MountPoint, "train"))}/\"$f\" || exit 1; done", TimeSpan.FromSeconds(120));
+                var result = Run($"cd {Q(_site.Dataset.LocalCopy)} && for f in {files}; do cmp \"$f\" {Q(Path.Combine(_site.MountPoint, "train"))}/\"$f\" || exit 1; done", TimeSpan.FromSeconds(120));
                 if (result.ExitCode != 0)
                 {
                     return result;
@@ -143,47 +117,47 @@ public sealed class ClusterUpTests(S3ServerFixture s3) : IClassFixture<S3ServerF
             Assert.True(result.ExitCode == 0, result.ToString());
         }
 
-        var cluster = Status().GetProperty("cluster");
+        var cluster = _site.Status().GetProperty("cluster");
         Assert.True(cluster.GetProperty("failovers").GetInt64() > 0, "the kill did not happen during reads: " + cluster);
 
         // The group starts it again at the same place; the client takes it back into the ring.
         await up.WaitForAsync("worker-1 exited with code 137", TimeSpan.FromSeconds(20), inStderr: true);
-        var back = await WaitForAsync(s => s.GetProperty("workers")[1].GetProperty("state").GetString() == "Ready", TimeSpan.FromSeconds(30));
+        var back = await _site.WaitForStatusAsync(s => s.GetProperty("workers")[1].GetProperty("state").GetString() == "Ready", TimeSpan.FromSeconds(30));
         Assert.Equal(expected["worker-1"], back.GetProperty("workers")[1].GetProperty("cached").GetInt64()); // its disk tier survived
-        var big = Path.Combine(MountPoint, "train/big/large-1.bin");
-        Ok($"cmp {Q(Path.Combine(_dataset.LocalCopy, "big/large-1.bin"))} {Q(big)}");
+        var big = Path.Combine(_site.MountPoint, "train/big/large-1.bin");
+        Ok($"cmp {Q(Path.Combine(_site.Dataset.LocalCopy, "big/large-1.bin"))} {Q(big)}");
 
-        var down = _cli.Ok("down", _name);
-        Assert.Contains($"Dataset {_name} is down", down.Stdout, StringComparison.Ordinal);
+        var down = _site.Cli.Ok("down", _site.Name);
+        Assert.Contains($"Dataset {_site.Name} is down", down.Stdout, StringComparison.Ordinal);
         Assert.True(up.WaitForExit(TimeSpan.FromSeconds(30)), "fluid up did not exit after fluid down");
         Assert.Equal(0, up.Process.ExitCode);
         Assert.Equal(1, Run($"pgrep -f -- '--exit-with {up.Process.Id}( |$)'").ExitCode); // no worker left behind
-        Assert.False(File.Exists(Path.Combine(_cli.RunDirectory, _name + ".workers", "token")));
+        Assert.False(File.Exists(Path.Combine(_site.Cli.RunDirectory, _site.Name + ".workers", "token")));
     }
 
     [Fact]
     public async Task WorkersOnDisk_TheMountPassesTheirFilesToTheKernel()
     {
         // Only a disk tier: after the load every file sits whole in a co-located worker's SSD directory.
-        var diskOnly = Regex.Replace(await File.ReadAllTextAsync(_manifest), @"\n\s*- mediumtype: MEM\n\s*path: /dev/shm\n\s*quota: 64Mi", string.Empty);
+        var diskOnly = Regex.Replace(await File.ReadAllTextAsync(_site.Manifest), @"\n\s*- mediumtype: MEM\n\s*path: /dev/shm\n\s*quota: 64Mi", string.Empty);
         Assert.DoesNotContain("MEM", diskOnly, StringComparison.Ordinal);
-        await File.WriteAllTextAsync(_manifest, diskOnly);
-        var up = await StartUpAsync("--workers", "2", "--passthrough", "Auto", "--client-cache", "0");
+        await File.WriteAllTextAsync(_site.Manifest, diskOnly);
+        var up = await _site.StartUpAsync("--workers", "2", "--passthrough", "Auto", "--client-cache", "0");
         Assert.Contains("passthrough on", up.Stdout, StringComparison.Ordinal);
-        _cli.Ok("load", _name);
+        _site.Cli.Ok("load", _site.Name);
 
         foreach (var file in new[] { "big/large-1.bin", "big/large-2.bin" })
         {
-            Ok($"cmp {Q(Path.Combine(_dataset.LocalCopy, file))} {Q(Path.Combine(MountPoint, "train", file))}");
+            Ok($"cmp {Q(Path.Combine(_site.Dataset.LocalCopy, file))} {Q(Path.Combine(_site.MountPoint, "train", file))}");
         }
 
-        var status = Status();
+        var status = _site.Status();
         var fuse = status.GetProperty("fuse");
         var cluster = status.GetProperty("cluster");
         Assert.True(fuse.GetProperty("passthroughOpens").GetInt64() >= 2, fuse.ToString());
         Assert.True(cluster.GetProperty("leases").GetInt64() >= 2, cluster.ToString());
         Assert.Equal(0, cluster.GetProperty("sourceFallbacks").GetInt64());
-        _cli.Ok("down", _name);
+        _site.Cli.Ok("down", _site.Name);
         Assert.True(up.WaitForExit(TimeSpan.FromSeconds(30)));
         Assert.Equal(0, up.Process.ExitCode);
     }
@@ -191,7 +165,7 @@ public sealed class ClusterUpTests(S3ServerFixture s3) : IClassFixture<S3ServerF
     [Fact]
     public async Task UpKilled_WorkersStopByThemselves()
     {
-        var up = await StartUpAsync("--workers", "2");
+        var up = await _site.StartUpAsync("--workers", "2");
         Assert.Equal(0, Run($"pgrep -f -- '--exit-with {up.Process.Id}( |$)'").ExitCode);
         up.Process.Kill();
         Assert.True(up.WaitForExit(TimeSpan.FromSeconds(10)));
@@ -202,25 +176,25 @@ public sealed class ClusterUpTests(S3ServerFixture s3) : IClassFixture<S3ServerF
         }
 
         Assert.Equal(1, Run($"pgrep -f -- '--exit-with {up.Process.Id}( |$)'").ExitCode);
-        Run($"umount -l {Q(MountPoint)}");
+        Run($"umount -l {Q(_site.MountPoint)}");
     }
 
     [Fact]
     public async Task AWorkerThatCannotStart_FailsTheUpWithItsLogAndLeavesNothingBehind()
     {
         // The tier's directory lies under a regular file: the manifest is fine, the workers cannot create it.
-        var blocker = Path.Combine(_root, "not-a-directory");
+        var blocker = Path.Combine(_site.Root, "not-a-directory");
         await File.WriteAllTextAsync(blocker, "x");
-        await File.WriteAllTextAsync(_manifest, _dataset.Manifest(_name, s3.Endpoint, "/train", Path.Combine(blocker, "cache")));
-        var result = _cli.Run("up", "-f", _manifest, "--mount", MountPoint, "--workers", "2");
+        await File.WriteAllTextAsync(_site.Manifest, _site.Dataset.Manifest(_site.Name, s3.Endpoint, "/train", Path.Combine(blocker, "cache")));
+        var result = _site.Cli.Run("up", "-f", _site.Manifest, "--mount", _site.MountPoint, "--workers", "2");
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("exited while starting with code 1", result.Stderr, StringComparison.Ordinal);
         Assert.Contains($"cannot create the cache directory {blocker}/cache", result.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain(S3ServerFixture.SecretKey, result.Stdout + result.Stderr, StringComparison.Ordinal);
-        Assert.False(File.Exists(Path.Combine(_cli.RunDirectory, _name + ".workers", "token")));
-        Assert.False(File.Exists(Path.Combine(_cli.RunDirectory, _name + ".sock")));
+        Assert.False(File.Exists(Path.Combine(_site.Cli.RunDirectory, _site.Name + ".workers", "token")));
+        Assert.False(File.Exists(Path.Combine(_site.Cli.RunDirectory, _site.Name + ".sock")));
         await Task.Delay(200);
-        Assert.Equal(1, Run($"pgrep -f -- {Q("--config " + _manifest)}").ExitCode);
+        Assert.Equal(1, Run($"pgrep -f -- {Q("--config " + _site.Manifest)}").ExitCode);
     }
 
     [Theory]
@@ -228,16 +202,16 @@ public sealed class ClusterUpTests(S3ServerFixture s3) : IClassFixture<S3ServerF
     [InlineData("--workers 2 --client-cache lots", "--client-cache: \"lots\" is not a size")]
     public void BadFlags_AreRefusedBeforeAnythingStarts(string flags, string message)
     {
-        var result = _cli.Run(["up", "-f", _manifest, "--mount", MountPoint, .. flags.Split(' ')]);
+        var result = _site.Cli.Run(["up", "-f", _site.Manifest, "--mount", _site.MountPoint, .. flags.Split(' ')]);
         Assert.Equal(2, result.ExitCode);
         Assert.Contains(message, result.Stderr, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(_cli.RunDirectory, _name + ".workers")));
+        Assert.False(Directory.Exists(Path.Combine(_site.Cli.RunDirectory, _site.Name + ".workers")));
     }
 
     [Fact]
     public void WorkersFromStandardInput_AreRefused()
     {
-        var result = Run($"cat {Q(_manifest)} | FLUID_RUN_DIR={Q(_cli.RunDirectory)} dotnet {Q(FluidCli.Dll)} up -f - --workers 2 --mount {Q(MountPoint)}");
+        var result = Run($"cat {Q(_site.Manifest)} | FLUID_RUN_DIR={Q(_site.Cli.RunDirectory)} dotnet {Q(FluidCli.Dll)} up -f - --workers 2 --mount {Q(_site.MountPoint)}");
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("give files, not '-'", result.Stderr, StringComparison.Ordinal);
     }
@@ -247,36 +221,5 @@ public sealed class ClusterUpTests(S3ServerFixture s3) : IClassFixture<S3ServerF
     /// reads reach the mount again; a global drop_caches would disturb other tests running beside this one.
     /// </summary>
     private void EvictMountedPages() =>
-        Ok($"find {Q(MountPoint)} -type f -exec dd if={{}} iflag=nocache count=0 status=none \\;");
-
-    private async Task<FluidCli.Daemon> StartUpAsync(params string[] extra)
-    {
-        var daemon = _cli.Start(["up", "-f", _manifest, "--mount", MountPoint, "-v", .. extra]);
-        _daemons.Add(daemon);
-        _pids.Add(daemon.Process.Id);
-        await daemon.WaitForAsync("Ctrl-C or `fluid down", TimeSpan.FromSeconds(90));
-        return daemon;
-    }
-
-    private JsonElement Status()
-    {
-        using var document = JsonDocument.Parse(_cli.Ok("status", _name, "-o", "json").Stdout);
-        return document.RootElement.Clone();
-    }
-
-    private async Task<JsonElement> WaitForAsync(Func<JsonElement, bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var status = Status();
-            if (condition(status))
-            {
-                return status;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time; last status: " + status);
-            await Task.Delay(250);
-        }
-    }
+        Ok($"find {Q(_site.MountPoint)} -type f -exec dd if={{}} iflag=nocache count=0 status=none \\;");
 }

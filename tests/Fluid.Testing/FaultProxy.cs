@@ -58,6 +58,22 @@ public sealed class FaultProxy : IAsyncDisposable
     /// <summary>Connections accepted so far.</summary>
     public int Connections => Volatile.Read(ref _connections);
 
+    /// <summary>
+    /// Gives every later connection <paramref name="fault"/> and, unless it is <see cref="Fault.Pass"/>, resets the
+    /// connections already open, so that pooled client connections see the outage too (a source going away mid-run).
+    /// </summary>
+    public void SwitchTo(Fault fault)
+    {
+        DefaultFault = fault;
+        if (fault != Fault.Pass)
+        {
+            foreach (var socket in _sockets)
+            {
+                ResetConnection(socket);
+            }
+        }
+    }
+
     /// <summary>Queues faults for the next connections, in order.</summary>
     public void Enqueue(params Fault[] faults)
     {
@@ -125,8 +141,7 @@ public sealed class FaultProxy : IAsyncDisposable
                     client.Dispose();
                     break;
                 case Fault.Reset:
-                    client.LingerState = new LingerOption(true, 0);
-                    client.Dispose();
+                    ResetConnection(client);
                     break;
                 case Fault.Hang:
                     var sink = new byte[4096];
@@ -140,6 +155,19 @@ public sealed class FaultProxy : IAsyncDisposable
         catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException or IOException)
         {
             client.Dispose();
+        }
+    }
+
+    /// <summary>Closes without an orderly shutdown, as a crashed server or a cut network does.</summary>
+    private static void ResetConnection(Socket socket)
+    {
+        try
+        {
+            socket.LingerState = new LingerOption(true, 0);
+            socket.Dispose();
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
         }
     }
 
