@@ -165,11 +165,42 @@ public sealed class InProcessWorkerTests : IAsyncLifetime
         Assert.Contains("leaseTtl:", error.Message, StringComparison.Ordinal);
     }
 
-    private async Task<WorkerHost> StartWorkerAsync(string id)
+    [Fact]
+    public async Task Totals_FirstReplica_OnlyTheWorkerEndingInZeroWalksTheSource()
+    {
+        var first = await StartWorkerAsync("images-worker-0", TotalsWalk.FirstReplica);
+        var second = await StartWorkerAsync("images-worker-1", TotalsWalk.FirstReplica);
+        var always = await StartWorkerAsync("images-worker-2", TotalsWalk.Always);
+
+        var expected = Directory.GetFiles(Source).Sum(f => new FileInfo(f).Length);
+        for (var i = 0; i < 400 && (first.GetSummary().UfsTotal is null || always.GetSummary().UfsTotal is null); i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.Equal((expected, 24L), (first.GetSummary().UfsTotal, first.GetSummary().FileNum));
+        Assert.Equal((expected, 24L), (always.GetSummary().UfsTotal, always.GetSummary().FileNum));
+        // The second replica started before the third and would have finished its walk of this small tree by now.
+        await Task.Delay(200);
+        Assert.Equal((null, null), (second.GetSummary().UfsTotal, second.GetSummary().FileNum));
+    }
+
+    [Theory]
+    [InlineData("images-worker-0", TotalsWalk.FirstReplica, true)]
+    [InlineData("images-worker-10", TotalsWalk.FirstReplica, false)]
+    [InlineData("images-worker-1", TotalsWalk.FirstReplica, false)]
+    [InlineData("worker0", TotalsWalk.FirstReplica, false)]
+    [InlineData("images-worker-1", TotalsWalk.Always, true)]
+    [InlineData("images-worker-0", TotalsWalk.Never, false)]
+    public void WalksTotals_ModeAndId_Decide(string id, TotalsWalk mode, bool walks) =>
+        Assert.Equal(walks, new WorkerOptions { WorkerId = id, Cache = new CacheOptions(), Mounts = [], Token = _token, Totals = mode }.WalksTotals);
+
+    private async Task<WorkerHost> StartWorkerAsync(string id, TotalsWalk totals = TotalsWalk.Always)
     {
         var worker = await WorkerHost.StartAsync(new WorkerOptions
         {
             WorkerId = id,
+            Totals = totals,
             NodeName = "node-x",
             Dataset = Dataset,
             Cache = new CacheOptions

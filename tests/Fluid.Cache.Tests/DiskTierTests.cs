@@ -92,6 +92,30 @@ public sealed class DiskTierTests
     }
 
     [Fact]
+    public async Task ReadAsync_PartOfAPageCorruptedAfterItWasWritten_CheckedOnceDroppedAndReread()
+    {
+        using var dir = new TempDirectory();
+        var source = new MemoryUnderFileSystem();
+        var content = TestData.Bytes(TestData.Page, 203);
+        source.Write("f", content);
+        await using var cache = await TestData.OpenAsync(TestData.WithDisk(dir.Sub("ssd"), memQuota: 0) with { ReadaheadBytes = 0 }, source);
+        var entry = (await cache.StatAsync("/data/f", CancellationToken.None))!;
+        var small = new byte[1000];
+        Assert.Equal(small.Length, await cache.ReadAsync(entry, 0, small, CancellationToken.None)); // fetches the one page
+        Assert.Equal(content.AsSpan(0, small.Length).ToArray(), small);
+
+        // Damaged on disk after it was written, before any read of it came back from disk: a read of a part elsewhere
+        // in the page still finds it, because the first disk read of a page in a process checks the whole page.
+        Assert.True(cache.TryGetLocalFile(entry, out var blob), "the page is on disk");
+        FlipByte(blob, 700);
+        source.ResetCounters();
+        Assert.Equal(small.Length, await cache.ReadAsync(entry, 3000, small, CancellationToken.None));
+        Assert.Equal(content.AsSpan(3000, small.Length).ToArray(), small);
+        Assert.Equal(1, cache.GetCounters().CorruptPages);
+        Assert.Equal(1, source.Reads);
+    }
+
+    [Fact]
     public async Task OpenAsync_RecordWithoutItsBytes_IsNeverIndexed()
     {
         // A crash after the sidecar record reached disk but before the page bytes did: the hole reads as zeros.

@@ -87,7 +87,7 @@ public sealed class WorkerHost : IAsyncDisposable
             }
 
             host._ready = true;
-            if (options.ComputeTotals)
+            if (options.WalksTotals)
             {
                 host._totals = Task.Run(host.ComputeTotalsAsync, CancellationToken.None);
             }

@@ -52,8 +52,19 @@ public sealed record WorkerOptions
     /// <summary>Settings for the connectors (PVC root, logging, retries).</summary>
     public UfsRegistryOptions? Registry { get; init; }
 
-    /// <summary>Walk the sources once after start for the Dataset's <c>ufsTotal</c> and <c>fileNum</c> (reported in the summary).</summary>
-    public bool ComputeTotals { get; init; } = true;
+    /// <summary>Which workers walk the sources once after start for the Dataset's <c>ufsTotal</c> and <c>fileNum</c> (reported in the summary).</summary>
+    public TotalsWalk Totals { get; init; } = TotalsWalk.Always;
+
+    /// <summary>Whether this worker walks the sources, from <see cref="Totals"/> and its id.</summary>
+    public bool WalksTotals => Totals switch
+    {
+        TotalsWalk.Always => true,
+        TotalsWalk.FirstReplica => IsFirstReplica(WorkerId),
+        _ => false,
+    };
+
+    /// <summary>A StatefulSet pod's name ends with <c>-ORDINAL</c>; the first replica's with <c>-0</c>.</summary>
+    public static bool IsFirstReplica(string workerId) => workerId.EndsWith("-0", StringComparison.Ordinal);
 
     /// <summary>The identity credentials are bound to.</summary>
     public string DatasetIdentity => string.IsNullOrEmpty(Dataset) ? Cache.Name : Dataset;
@@ -129,4 +140,17 @@ public sealed record WorkerOptions
 
         return errors;
     }
+}
+
+/// <summary>Which workers of a Dataset walk its sources for <c>ufsTotal</c> and <c>fileNum</c>.</summary>
+public enum TotalsWalk
+{
+    /// <summary>Every worker (one process alone, or a test).</summary>
+    Always,
+
+    /// <summary>None: a client walks them itself (<c>fluid up --workers</c>).</summary>
+    Never,
+
+    /// <summary>Only the first replica of the StatefulSet (id ending in <c>-0</c>), so N workers list the source once, not N times.</summary>
+    FirstReplica,
 }

@@ -71,4 +71,10 @@ internal sealed class DiskSlot : CacheSlot
     }
 
     public DiskFile File { get; }
+
+    /// <summary>
+    /// The page's bytes on disk matched its checksum at least once in this process (at recovery or on a whole-page
+    /// read); until then a read of part of the page reads and checks the whole page first.
+    /// </summary>
+    public volatile bool Verified;
 }

@@ -185,8 +185,17 @@ public sealed partial class DatasetCache
         bool intact;
         try
         {
-            intact = disk.File.ReadPage(index, inPage, destination)
-                && (!wholePage || XxHash3.HashToUInt64(destination) == page.Checksum);
+            if (wholePage || !disk.Verified)
+            {
+                intact = wholePage
+                    ? disk.File.ReadPage(index, 0, destination) && XxHash3.HashToUInt64(destination) == page.Checksum
+                    : ReadPartVerified(page, disk, inPage, destination);
+                disk.Verified |= intact;
+            }
+            else
+            {
+                intact = disk.File.ReadPage(index, inPage, destination);
+            }
         }
         catch (IOException)
         {
@@ -214,6 +223,27 @@ public sealed partial class DatasetCache
         }
 
         return true;
+    }
+
+    /// <summary>Reads the whole page into a pooled buffer, checks it and copies the part asked for.</summary>
+    private static bool ReadPartVerified(PageEntry page, DiskSlot disk, int inPage, Span<byte> destination)
+    {
+        var rented = ArrayPool<byte>.Shared.Rent(page.Length);
+        try
+        {
+            var whole = rented.AsSpan(0, page.Length);
+            if (!disk.File.ReadPage(page.Index, 0, whole) || XxHash3.HashToUInt64(whole) != page.Checksum)
+            {
+                return false;
+            }
+
+            whole.Slice(inPage, destination.Length).CopyTo(destination);
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     private static void Touch(CachedFile file, int index, int inPage, CacheSlot slot)

@@ -766,7 +766,7 @@ public sealed partial class DatasetCache
                     _index[key] = page;
                 }
 
-                var slot = new DiskSlot(page, store, target);
+                var slot = new DiskSlot(page, store, target) { Verified = true };
                 var had = IsCached(page);
                 page.Disk = slot;
                 AccountCached(page, had);

@@ -41,12 +41,17 @@ internal static class WorkerCommand
         var readahead = new Option<string?>("--readahead") { Description = "Bytes fetched ahead of a sequential reader (e.g. 8Mi; 0 turns it off)." };
         var grace = new Option<double>("--shutdown-grace") { Description = "Seconds requests in flight get on SIGTERM (the CLI allows about 2 s in all).", DefaultValueFactory = _ => 1.5 };
         var verbose = new Option<bool>("--verbose") { Description = "Log informational messages." };
-        var noTotals = new Option<bool>("--no-totals") { Description = "Do not walk the sources for ufsTotal and fileNum (a client that walks them itself, as fluid up --workers does)." };
+        var totals = new Option<string>("--totals")
+        {
+            Description = "Which workers walk the sources for ufsTotal and fileNum: always; never (a client walks them, as fluid up --workers does); first-replica (only the worker whose id ends in -0, what the operator passes).",
+            DefaultValueFactory = _ => "always",
+        };
+        totals.AcceptOnlyFromAmong("always", "never", "first-replica");
         var exitWith = new Option<int?>("--exit-with") { Description = "Stop when the process with this id ends (fluid up --workers passes its own)." };
 
         var command = new Command("worker", "Run a cache worker of one dataset until SIGTERM/Ctrl-C.")
         {
-            config, secretsDir, cacheSubdir, mount, mountOption, tier, dataset, tokenFile, listen, http, id, nodeName, pageSize, readahead, grace, verbose, exitWith, noTotals,
+            config, secretsDir, cacheSubdir, mount, mountOption, tier, dataset, tokenFile, listen, http, id, nodeName, pageSize, readahead, grace, verbose, exitWith, totals,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -82,7 +87,12 @@ internal static class WorkerCommand
             options = options with
             {
                 Registry = (options.Registry ?? new UfsRegistryOptions()) with { LoggerFactory = loggerFactory },
-                ComputeTotals = !parse.GetValue(noTotals),
+                Totals = parse.GetValue(totals) switch
+                {
+                    "never" => TotalsWalk.Never,
+                    "first-replica" => TotalsWalk.FirstReplica,
+                    _ => TotalsWalk.Always,
+                },
             };
             using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             if (parse.GetValue(exitWith) is { } parent)

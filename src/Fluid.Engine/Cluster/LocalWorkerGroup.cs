@@ -178,7 +178,7 @@ public sealed partial class LocalWorkerGroup : IAsyncDisposable
             "--listen", new IPEndPoint(_options.Address, worker.DataPort).ToString(),
             "--http", new IPEndPoint(_options.Address, worker.HttpPort).ToString(),
             "--exit-with", Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
-            "--no-totals", // the mount walks the sources for ufsTotal and fileNum itself
+            "--totals", "never", // the mount walks the sources for ufsTotal and fileNum itself
             "--verbose",
         ];
         foreach (var argument in rest)

@@ -68,7 +68,7 @@ public sealed class FluidCacheRendererTests
         var spec = pod.Spec;
         var worker = Assert.Single(spec.Containers);
         Assert.Equal(("worker", "registry.example.com/fluid:1.2.3", "Always"), (worker.Name, worker.Image, worker.ImagePullPolicy));
-        Assert.Equal(["worker", "--config", "/etc/fluid/config/manifest.yaml", "--token-file", "/etc/fluid/token/token", "--listen", "0.0.0.0:7520", "--http", "0.0.0.0:7521", "--readahead-pages=4"], worker.Args);
+        Assert.Equal(["worker", "--config", "/etc/fluid/config/manifest.yaml", "--token-file", "/etc/fluid/token/token", "--listen", "0.0.0.0:7520", "--http", "0.0.0.0:7521", "--totals", "first-replica", "--readahead-pages=4"], worker.Args);
         Assert.Equal([("data", 7520), ("http", 7521)], worker.Ports.Select(p => (p.Name, p.ContainerPort)));
         Assert.Equal(
             ["NODE_NAME=spec.nodeName", "POD_IP=status.podIP", "POD_NAME=metadata.name", "POD_NAMESPACE=metadata.namespace"],

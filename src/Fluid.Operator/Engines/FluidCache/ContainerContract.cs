@@ -34,6 +34,7 @@ public static class ContainerContract
         "--token-file", TokenPath,
         "--listen", $"0.0.0.0:{RuntimeNames.DataPort}",
         "--http", $"0.0.0.0:{RuntimeNames.HttpPort}",
+        "--totals", "first-replica", // one listing of the source per start, not one per worker
         .. extra ?? [],
     ];
 
