@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(5005, LogLevel.Warning, "Cleared the stale mount {MountPoint} left by process {Pid} that is gone")]
     public static partial void StaleMountCleared(ILogger logger, string mountPoint, int pid);
 
+    [LoggerMessage(5016, LogLevel.Warning, "Load asks for {Replicas} replicas, but this dataset has one cache in this process (no workers): one copy is loaded")]
+    public static partial void OneCopyOnly(ILogger logger, int replicas);
+
     [LoggerMessage(5006, LogLevel.Information, "Load of {Paths} started")]
     public static partial void LoadStarted(ILogger logger, string paths);
 

@@ -327,6 +327,16 @@ public class InvalidManifestTests
             [$"{Dl}: spec.target[0].path: \"/train/../../etc\" must not contain \"..\""]
         },
         {
+            "DataLoad targets with different replicas",
+            D(Mounts) + L("  dataset:\n    name: imagenet\n  target:\n    - path: /train\n      replicas: 2\n    - path: /train\n"),
+            [$"{Dl}: spec.target[1].replicas: this build loads every target with the same replicas: 1 differs from spec.target[0]'s 2 (split the DataLoad)"]
+        },
+        {
+            "DataLoad with too many replicas",
+            D(Mounts) + L("  dataset:\n    name: imagenet\n  target:\n    - path: /train\n      replicas: 17\n"),
+            [$"{Dl}: spec.target[0].replicas: must be at most 16 (got 17)"]
+        },
+        {
             "cron without schedule",
             D(Mounts) + L("  dataset:\n    name: imagenet\n  policy: Cron\n"),
             [$"{Dl}: spec.schedule: is required when policy is Cron"]

@@ -166,6 +166,66 @@ public sealed class InProcessWorkerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Load_TwoReplicas_EachFileOnItsFirstTwoRingWorkers_ReadsFailOverToTheCopy()
+    {
+        string[] ids = ["w0", "w1", "w2"];
+        var workers = new List<WorkerHost>();
+        foreach (var id in ids)
+        {
+            workers.Add(await StartWorkerAsync(id));
+        }
+
+        await using var client = Client(new StaticMembership([.. ids.Select((id, i) => Endpoint(workers[i], id))]));
+        await using var cache = await OpenClientCacheAsync(client, TimeSpan.FromMinutes(1));
+
+        var summary = await client.LoadAsync(cache, ["/data"], replicas: 2, null, CancellationToken.None);
+
+        // Each file on exactly the first two workers the ring lists for it, and nowhere else.
+        var total = Directory.GetFiles(Source).Sum(f => new FileInfo(f).Length);
+        Assert.True(summary.FailedFiles == 0, string.Join("\n", summary.Errors));
+        Assert.Equal((24L, 2 * total), (summary.Files, summary.Bytes));
+        var expected = new long[ids.Length];
+        var placement = new Fluid.Cache.Cluster.Ring.PlacementOptions();
+        var successors = new int[2];
+        for (var i = 0; i < 24; i++)
+        {
+            var entry = (await cache.StatAsync($"/data/f{i:00}.bin", CancellationToken.None))!;
+            Assert.Equal(2, client.Ring.Successors(placement.KeyOf("data", entry.Source.Path, entry.Length, 0), successors));
+            expected[successors[0]] += entry.Length;
+            expected[successors[1]] += entry.Length;
+        }
+
+        Assert.Equal(expected, workers.Select(w => w.GetSummary().Cached));
+
+        // With any one worker gone, every file is still read from a worker's cache: none comes from the source.
+        await workers[0].StopAsync();
+        var sourceBefore = workers[1].GetSummary().SourceBytes + workers[2].GetSummary().SourceBytes;
+        for (var i = 0; i < 24; i++)
+        {
+            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(Source, $"f{i:00}.bin")), await SourceTree.ReadAllAsync(cache, $"/data/f{i:00}.bin"));
+        }
+
+        Assert.Equal(sourceBefore, workers[1].GetSummary().SourceBytes + workers[2].GetSummary().SourceBytes);
+        Assert.Equal(0, client.GetCounters().SourceFallbacks);
+    }
+
+    [Fact]
+    public async Task Load_MoreReplicasThanWorkers_OneCopyPerWorkerAndTheTotalsSayso()
+    {
+        var w0 = await StartWorkerAsync("w0");
+        var w1 = await StartWorkerAsync("w1");
+        await using var client = Client(new StaticMembership([Endpoint(w0, "w0"), Endpoint(w1, "w1")]));
+        await using var cache = await OpenClientCacheAsync(client, TimeSpan.FromMinutes(1));
+
+        var summary = await client.LoadAsync(cache, ["/data"], replicas: 3, null, CancellationToken.None);
+
+        var total = Directory.GetFiles(Source).Sum(f => new FileInfo(f).Length);
+        Assert.Equal((24L, 2 * total, 0L), (summary.Files, summary.Bytes, summary.FailedFiles));
+        Assert.Equal((total, total), (w0.GetSummary().Cached, w1.GetSummary().Cached));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => client.LoadAsync(cache, ["/data"], replicas: 0, null, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Totals_FirstReplica_OnlyTheWorkerEndingInZeroWalksTheSource()
     {
         var first = await StartWorkerAsync("images-worker-0", TotalsWalk.FirstReplica);

@@ -25,6 +25,33 @@ public sealed class ClusterUpTests(S3ServerFixture s3) : IClassFixture<S3ServerF
     }
 
     [Fact]
+    public async Task Load_TwoReplicasThroughTheControlSocket_EachFileOnItsFirstTwoRingWorkers()
+    {
+        await _site.StartUpAsync("--workers", "3", "--client-cache", "0");
+
+        var load = _site.Cli.Ok("load", _site.Name, "--replicas", "2");
+
+        Assert.Contains($"Loaded {_site.Dataset.Files.Count} files ({Fluid.Engine.Control.Units.Bytes(2 * _site.Dataset.TotalBytes)}", load.Stdout, StringComparison.Ordinal);
+        var ring = new HashRing(WorkerIds);
+        var placement = new PlacementOptions();
+        var expected = WorkerIds.ToDictionary(id => id, _ => 0L);
+        var successors = new int[2];
+        foreach (var (path, content) in _site.Dataset.Files)
+        {
+            Assert.Equal(2, ring.Successors(placement.KeyOf("s3", path, content.Length, 0), successors));
+            expected[WorkerIds[successors[0]]] += content.Length;
+            expected[WorkerIds[successors[1]]] += content.Length;
+        }
+
+        var status = _site.Status();
+        Assert.Equal(2 * _site.Dataset.TotalBytes, status.GetProperty("cached").GetInt64());
+        foreach (var worker in status.GetProperty("workers").EnumerateArray())
+        {
+            Assert.Equal(expected[worker.GetProperty("id").GetString()!], worker.GetProperty("cached").GetInt64());
+        }
+    }
+
+    [Fact]
     public async Task ThreeWorkers_LoadSpreadsByTheRing_ReadsSurviveAKilledWorker_ItComesBack()
     {
         var up = await _site.StartUpAsync("--workers", "3", "--client-cache", "0");

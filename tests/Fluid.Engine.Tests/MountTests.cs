@@ -193,8 +193,11 @@ public sealed class MountTests(MountFixture fixture) : IClassFixture<MountFixtur
     {
         var mount = Site.Host.Mount!;
         Assert.True(mount.PassthroughActive, "the kernel here offers FUSE passthrough (Linux >= 6.9, root)");
-        var summary = await Site.Host.LoadAsync(["/train/big"], null, CancellationToken.None);
+        // One cache in this process: two replicas are asked for, one copy is loaded and the log says so.
+        var summary = await Site.Host.LoadAsync(["/train/big"], replicas: 2, null, CancellationToken.None);
         Assert.Equal(3, summary.Files);
+        Assert.Equal(Site.Dataset.Files.Where(f => f.Key.StartsWith("big/", StringComparison.Ordinal)).Sum(f => (long)f.Value.Length), summary.Bytes);
+        Assert.Contains(Site.Logs.Entries, e => e.Id == 5016 && e.Message.Contains("one copy is loaded", StringComparison.Ordinal));
         Assert.Equal(0, summary.FailedFiles);
 
         var opensBefore = mount.Metrics.PassthroughOpens;

@@ -101,9 +101,13 @@ public sealed record TargetPath
     [JsonPropertyName("path")]
     public string? Path { get; init; }
 
-    [Description("How many cache replicas of the path to load.")]
+    [Description("How many cache replicas of the path to load (default 1).")]
     [JsonPropertyName("replicas")]
     public int? Replicas { get; init; }
+
+    /// <summary>The copies to load: <see cref="Replicas"/>, with 0 or unset meaning one.</summary>
+    [JsonIgnore]
+    public int Copies => Replicas is int n && n > 0 ? n : 1;
 }
 
 /// <summary>When a data operation runs.</summary>

@@ -7,6 +7,9 @@ namespace Fluid.Api.Validation;
 /// <summary>Checks of a DataLoad on its own (its dataset is checked with the other objects).</summary>
 internal static class DataLoadChecks
 {
+    /// <summary>The most copies a load may ask for (the cluster client's limit).</summary>
+    public const int MaxReplicas = 16;
+
     public static void Check(DataLoad load, ProblemSink sink)
     {
         CommonChecks.Metadata(load.Metadata, CommonChecks.NameRule.Dns1123Subdomain, sink);
@@ -61,6 +64,15 @@ internal static class DataLoadChecks
             if (target.Replicas is < 0)
             {
                 sink.Error(FieldPath.Child(at, "replicas"), $"must not be negative (got {target.Replicas})");
+            }
+            else if (target.Replicas > MaxReplicas)
+            {
+                sink.Error(FieldPath.Child(at, "replicas"), $"must be at most {MaxReplicas} (got {target.Replicas})");
+            }
+            else if (i > 0 && target.Copies != spec.Target[0].Copies)
+            {
+                // One load runs with one replica count; different counts per path would need one load per count.
+                sink.Error(FieldPath.Child(at, "replicas"), $"this build loads every target with the same replicas: {target.Copies} differs from spec.target[0]'s {spec.Target[0].Copies} (split the DataLoad)");
             }
         }
 

@@ -19,16 +19,30 @@ public sealed partial class ClusterClient
 {
     private const int MaxReportedErrors = 20;
 
+    /// <summary>The most copies a load may ask for.</summary>
+    public const int MaxReplicas = 16;
+
     /// <summary>
     /// Loads every file under <paramref name="paths"/> into the workers' caches, each worker its own
     /// share, all in parallel; progress and summary have the shapes of <see cref="DatasetCache.LoadAsync"/>.
     /// <paramref name="cache"/> provides the namespace (this client's cache).
     /// </summary>
     /// <exception cref="InvalidOperationException">No worker with a control port is reachable.</exception>
-    public async Task<LoadSummary> LoadAsync(DatasetCache cache, IReadOnlyList<string> paths, IProgress<LoadProgress>? progress, CancellationToken cancellationToken)
+    public Task<LoadSummary> LoadAsync(DatasetCache cache, IReadOnlyList<string> paths, IProgress<LoadProgress>? progress, CancellationToken cancellationToken) =>
+        LoadAsync(cache, paths, replicas: 1, progress, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="LoadAsync(DatasetCache, IReadOnlyList{string}, IProgress{LoadProgress}?, CancellationToken)"/>, with
+    /// <paramref name="replicas"/> copies of every piece, on that many distinct workers in ring order (Fluid's DataLoad
+    /// <c>target[].replicas</c>): readers then fail over to a worker that holds the piece. Fewer workers up than
+    /// replicas means fewer copies. Bytes in the progress and summary count every copy.
+    /// </summary>
+    public async Task<LoadSummary> LoadAsync(DatasetCache cache, IReadOnlyList<string> paths, int replicas, IProgress<LoadProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(cache);
         ArgumentNullException.ThrowIfNull(paths);
+        ArgumentOutOfRangeException.ThrowIfLessThan(replicas, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(replicas, MaxReplicas);
         var view = Volatile.Read(ref _view);
         var usable = view.Workers.Where(w => !w.IsDown && w.Endpoint.HttpPort > 0).ToList();
         if (usable.Count == 0)
@@ -47,7 +61,7 @@ public sealed partial class ClusterClient
         {
             try
             {
-                await WalkAndQueueAsync(cache, paths, view, queues, run, stop.Token);
+                await WalkAndQueueAsync(cache, paths, replicas, view, queues, run, stop.Token);
             }
             finally
             {
@@ -133,22 +147,25 @@ public sealed partial class ClusterClient
         }));
     }
 
-    private async Task WalkAndQueueAsync(DatasetCache cache, IReadOnlyList<string> paths, RingView view, Dictionary<WorkerState, Channel<LoadBatch>> queues, LoadRun run, CancellationToken cancellationToken)
+    private async Task WalkAndQueueAsync(DatasetCache cache, IReadOnlyList<string> paths, int replicas, RingView view, Dictionary<WorkerState, Channel<LoadBatch>> queues, LoadRun run, CancellationToken cancellationToken)
     {
         var pending = new Dictionary<WorkerState, LoadBatch>();
+        var targets = new List<WorkerState>(replicas);
         foreach (var path in paths)
         {
             await foreach (var entry in cache.WalkAsync(path, cancellationToken))
             {
                 var track = new FileTrack(entry.Path);
+                var pieces = Cut(entry);
+
+                // Counted whole before any piece is queued, so that a piece finishing early cannot finish the file.
+                track.PiecesLeft = pieces.Count * replicas;
                 lock (run)
                 {
                     run.FilesTotal++;
-                    run.BytesTotal += entry.Length;
+                    run.BytesTotal += entry.Length * replicas;
                 }
 
-                var pieces = Cut(entry);
-                track.PiecesLeft = pieces.Count;
                 if (pieces.Count == 0)
                 {
                     lock (run)
@@ -171,23 +188,28 @@ public sealed partial class ClusterClient
                         Offset = offset,
                         Count = count,
                     });
-                    var worker = Route(view, piece.Piece, exclude: null, queues);
-                    if (worker is null)
+                    Route(view, piece.Piece, exclude: null, queues, replicas, targets);
+                    if (targets.Count == 0)
                     {
                         run.Fail([piece], "no cache worker is up to load it");
+                        run.Forget(piece, replicas - 1);
                         continue;
                     }
 
-                    if (!pending.TryGetValue(worker, out var batch))
+                    run.Forget(piece, replicas - targets.Count);
+                    foreach (var worker in targets)
                     {
-                        pending[worker] = batch = new LoadBatch();
-                    }
+                        if (!pending.TryGetValue(worker, out var batch))
+                        {
+                            pending[worker] = batch = new LoadBatch();
+                        }
 
-                    batch.Add(piece);
-                    if (batch.Pieces.Count >= _options.LoadBatchPieces || batch.Bytes >= _options.LoadBatchBytes)
-                    {
-                        pending.Remove(worker);
-                        await queues[worker].Writer.WriteAsync(batch, cancellationToken);
+                        batch.Add(piece);
+                        if (batch.Pieces.Count >= _options.LoadBatchPieces || batch.Bytes >= _options.LoadBatchBytes)
+                        {
+                            pending.Remove(worker);
+                            await queues[worker].Writer.WriteAsync(batch, cancellationToken);
+                        }
                     }
                 }
             }
@@ -225,18 +247,25 @@ public sealed partial class ClusterClient
     /// <summary>The first worker of the ring for a piece that is up, loadable and not excluded.</summary>
     private WorkerState? Route(RingView view, LoadPiece piece, HashSet<WorkerState>? exclude, Dictionary<WorkerState, Channel<LoadBatch>>? queues)
     {
+        var found = new List<WorkerState>(1);
+        Route(view, piece, exclude, queues, 1, found);
+        return found.Count == 0 ? null : found[0];
+    }
+
+    /// <summary>Fills <paramref name="found"/> with the first <paramref name="count"/> workers of the ring for a piece that are up, loadable and not excluded.</summary>
+    private void Route(RingView view, LoadPiece piece, HashSet<WorkerState>? exclude, Dictionary<WorkerState, Channel<LoadBatch>>? queues, int count, List<WorkerState> found)
+    {
+        found.Clear();
         Span<int> successors = stackalloc int[Math.Min(view.Ring.Count, 64)];
-        var found = view.Ring.Successors(_placement.KeyOf(piece.Mount, piece.Path, piece.Length, piece.Offset), successors);
-        for (var i = 0; i < found; i++)
+        var listed = view.Ring.Successors(_placement.KeyOf(piece.Mount, piece.Path, piece.Length, piece.Offset), successors);
+        for (var i = 0; i < listed && found.Count < count; i++)
         {
             var worker = view.Workers[successors[i]];
             if (!worker.IsDown && worker.Endpoint.HttpPort > 0 && (exclude is null || !exclude.Contains(worker)) && (queues is null || queues.ContainsKey(worker)))
             {
-                return worker;
+                found.Add(worker);
             }
         }
-
-        return null;
     }
 
     private async Task<List<LoadBatch>> SendBatchesAsync(WorkerState worker, ChannelReader<LoadBatch> batches, LoadRun run, CancellationToken cancellationToken)
@@ -475,6 +504,25 @@ public sealed partial class ClusterClient
                     {
                         FilesDone++;
                     }
+                }
+            }
+        }
+
+        /// <summary>Copies of a piece that will not be made (fewer workers up than replicas): no longer awaited or counted.</summary>
+        public void Forget(QueuedPiece piece, int copies)
+        {
+            if (copies <= 0)
+            {
+                return;
+            }
+
+            lock (this)
+            {
+                BytesTotal -= piece.Piece.Count * copies;
+                piece.Track.PiecesLeft -= copies;
+                if (piece.Track.PiecesLeft == 0)
+                {
+                    FilesDone++;
                 }
             }
         }

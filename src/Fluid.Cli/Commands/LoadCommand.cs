@@ -48,9 +48,14 @@ internal static class LoadCommand
         {
             Description = "With --membership: KEY=VALUE (DataLoad spec.options); repeatable. Keys: " + string.Join("; ", OptionKeys.Select(k => $"{k.Key} ({k.Value.Expected}): {k.Value.Meaning}")) + ".",
         };
+        var replicas = new Option<int>("--replicas")
+        {
+            Description = $"Copies of each file to load, on that many distinct cache workers in ring order (DataLoad target[].replicas; 1 to {ClusterClient.MaxReplicas}). Readers fail over to a worker that holds a copy.",
+            DefaultValueFactory = _ => 1,
+        };
         var command = new Command("load", "Prefetch files of a dataset into its cache; Ctrl-C cancels the load.")
         {
-            name, paths, membership, config, tokenFile, kubeconfig, secretsDir, nodeName, loadMetadata, option,
+            name, paths, replicas, membership, config, tokenFile, kubeconfig, secretsDir, nodeName, loadMetadata, option,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -58,6 +63,12 @@ internal static class LoadCommand
             var error = parse.InvocationConfiguration.Error;
             var id = parse.GetRequiredValue(name);
             var targets = parse.GetValue(paths) ?? [];
+            var copies = parse.GetValue(replicas);
+            if (copies is < 1 or > ClusterClient.MaxReplicas)
+            {
+                await error.WriteLineAsync($"fluid load: --replicas must be 1 to {ClusterClient.MaxReplicas} (got {copies})");
+                return 2;
+            }
             if (parse.GetValue(membership) is null)
             {
                 var daemonless = new (string Flag, bool Given)[]
@@ -73,7 +84,7 @@ internal static class LoadCommand
                     return 2;
                 }
 
-                return await LoadThroughEngineAsync(id, targets, output, error, cancellationToken);
+                return await LoadThroughEngineAsync(id, targets, copies, output, error, cancellationToken);
             }
 
             var problems = new List<string>();
@@ -139,7 +150,7 @@ internal static class LoadCommand
             {
                 try
                 {
-                    var done = await ShowAsync(RunAsync(host, targets, deadline.Token), output);
+                    var done = await ShowAsync(RunAsync(host, targets, copies, deadline.Token), output);
                     return await ReportAsync(done, output, error);
                 }
                 catch (OperationCanceledException)
@@ -151,13 +162,13 @@ internal static class LoadCommand
         return command;
     }
 
-    private static async Task<int> LoadThroughEngineAsync(string id, string[] targets, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> LoadThroughEngineAsync(string id, string[] targets, int replicas, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         LoadEvent? done;
         try
         {
             using var client = RunDirectory.Default.Connect(id);
-            done = await ShowAsync(client.LoadAsync(targets, cancellationToken), output);
+            done = await ShowAsync(client.LoadAsync(targets, replicas, cancellationToken), output);
         }
         catch (OperationCanceledException)
         {
@@ -220,9 +231,9 @@ internal static class LoadCommand
     }
 
     /// <summary>The load on the workers as the control socket would stream it: progress, then one done or error event.</summary>
-    private static async IAsyncEnumerable<LoadEvent> RunAsync(EngineHost host, string[] targets, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<LoadEvent> RunAsync(EngineHost host, string[] targets, int replicas, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var run = LoadRun.Start(host, targets, cancellationToken);
+        var run = LoadRun.Start(host, targets, replicas, cancellationToken);
         var load = run.Completion;
         await foreach (var progress in run.Updates.ReadAllAsync(cancellationToken))
         {

@@ -23,6 +23,13 @@ namespace Fluid.Cli.Commands;
 /// </summary>
 internal static class WorkerCommand
 {
+    private static readonly Dictionary<string, TotalsWalk> TotalsModes = new(StringComparer.Ordinal)
+    {
+        ["always"] = TotalsWalk.Always,
+        ["never"] = TotalsWalk.Never,
+        ["first-replica"] = TotalsWalk.FirstReplica,
+    };
+
     public static Command Create()
     {
         var config = new Option<string[]>("--config") { Description = "Manifest with the Dataset, its FluidCacheRuntime and Secrets (what the operator mounts at /etc/fluid/config/manifest.yaml); repeatable." };
@@ -46,7 +53,7 @@ internal static class WorkerCommand
             Description = "Which workers walk the sources for ufsTotal and fileNum: always; never (a client walks them, as fluid up --workers does); first-replica (only the worker whose id ends in -0, what the operator passes).",
             DefaultValueFactory = _ => "always",
         };
-        totals.AcceptOnlyFromAmong("always", "never", "first-replica");
+        totals.AcceptOnlyFromAmong([.. TotalsModes.Keys]);
         var exitWith = new Option<int?>("--exit-with") { Description = "Stop when the process with this id ends (fluid up --workers passes its own)." };
 
         var command = new Command("worker", "Run a cache worker of one dataset until SIGTERM/Ctrl-C.")
@@ -87,12 +94,7 @@ internal static class WorkerCommand
             options = options with
             {
                 Registry = (options.Registry ?? new UfsRegistryOptions()) with { LoggerFactory = loggerFactory },
-                Totals = parse.GetValue(totals) switch
-                {
-                    "never" => TotalsWalk.Never,
-                    "first-replica" => TotalsWalk.FirstReplica,
-                    _ => TotalsWalk.Always,
-                },
+                Totals = TotalsModes[parse.GetValue(totals)!],
             };
             using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             if (parse.GetValue(exitWith) is { } parent)

@@ -70,11 +70,11 @@ public sealed class ControlClient : IDisposable
     }
 
     /// <summary>Starts a load and streams its progress; cancelling the enumeration cancels the load in the engine.</summary>
-    public async IAsyncEnumerable<LoadEvent> LoadAsync(IReadOnlyList<string> paths, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<LoadEvent> LoadAsync(IReadOnlyList<string> paths, int replicas, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "v1/load")
         {
-            Content = JsonContent.Create(new LoadRequest(paths), ControlJson.Default.LoadRequest),
+            Content = JsonContent.Create(new LoadRequest(paths, replicas), ControlJson.Default.LoadRequest),
         };
         using var response = await SendAsync(request, cancellationToken);
         await foreach (var item in ReadLinesAsync(response, ControlJson.Default.LoadEvent, cancellationToken))

@@ -152,8 +152,8 @@ public sealed record FluidDatasetStatus
     public required IReadOnlyDictionary<string, string> CacheStates { get; init; }
 }
 
-/// <summary>Body of a load request: dataset paths ("/" or none: the whole dataset).</summary>
-public sealed record LoadRequest(IReadOnlyList<string> Paths);
+/// <summary>Body of a load request: dataset paths ("/" or none: the whole dataset) and the copies of each file to load on distinct workers.</summary>
+public sealed record LoadRequest(IReadOnlyList<string> Paths, int Replicas = 1);
 
 /// <summary>One line of a load's progress stream.</summary>
 public sealed record LoadEvent

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Threading.Channels;
 using Fluid.Cache;
+using Fluid.Cache.Cluster.Client;
 using Fluid.Engine.Hosting;
 using Fluid.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -149,12 +150,19 @@ internal sealed class ControlServer : IAsyncDisposable
         }
 
         var paths = request?.Paths ?? [];
+        var replicas = request?.Replicas ?? 1;
+        if (replicas is < 1 or > ClusterClient.MaxReplicas)
+        {
+            await WriteErrorAsync(context, 400, $"replicas must be 1 to {ClusterClient.MaxReplicas} (got {replicas})");
+            return;
+        }
+
         var token = context.RequestAborted;
         context.Response.ContentType = "application/x-ndjson";
         await context.Response.StartAsync(token);
 
         // The load runs while this request streams its progress; a client that goes away cancels it.
-        var run = LoadRun.Start(host, paths, token);
+        var run = LoadRun.Start(host, paths, replicas, token);
         var load = run.Completion;
         try
         {

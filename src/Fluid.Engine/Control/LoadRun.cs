@@ -22,12 +22,12 @@ public sealed class LoadRun
     /// <summary>The load's summary, or its failure.</summary>
     public Task<LoadSummary> Completion { get; }
 
-    /// <summary>Starts loading <paramref name="paths"/>; cancelling <paramref name="cancellationToken"/> cancels the load.</summary>
-    public static LoadRun Start(EngineHost host, IReadOnlyList<string> paths, CancellationToken cancellationToken)
+    /// <summary>Starts loading <paramref name="replicas"/> copies of <paramref name="paths"/>; cancelling <paramref name="cancellationToken"/> cancels the load.</summary>
+    public static LoadRun Start(EngineHost host, IReadOnlyList<string> paths, int replicas, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(host);
         var updates = Channel.CreateBounded<LoadProgress>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
-        var load = host.LoadAsync(paths, new Latest(updates.Writer), cancellationToken);
+        var load = host.LoadAsync(paths, replicas, new Latest(updates.Writer), cancellationToken);
         _ = load.ContinueWith(_ => updates.Writer.TryComplete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return new LoadRun(updates.Reader, load);
     }

@@ -271,9 +271,23 @@ public sealed class EngineHost : IAsyncDisposable
     /// Prefetches dataset paths ("/" or none: everything) into the cache. Paths name files or directories
     /// as they appear in the mount; a path that names nothing fails before anything is loaded.
     /// </summary>
-    public async Task<LoadSummary> LoadAsync(IReadOnlyList<string> datasetPaths, IProgress<LoadProgress>? progress, CancellationToken cancellationToken)
+    public Task<LoadSummary> LoadAsync(IReadOnlyList<string> datasetPaths, IProgress<LoadProgress>? progress, CancellationToken cancellationToken) =>
+        LoadAsync(datasetPaths, replicas: 1, progress, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="LoadAsync(IReadOnlyList{string}, IProgress{LoadProgress}?, CancellationToken)"/>, with
+    /// <paramref name="replicas"/> copies of each file on distinct cache workers; one cache in this process
+    /// holds one copy, which is logged.
+    /// </summary>
+    public async Task<LoadSummary> LoadAsync(IReadOnlyList<string> datasetPaths, int replicas, IProgress<LoadProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(datasetPaths);
+        if (replicas > 1 && _options.Cluster is null)
+        {
+            Log.OneCopyOnly(_logger, replicas);
+            replicas = 1;
+        }
+
         var cachePaths = new List<string>();
         foreach (var path in datasetPaths.Count == 0 ? ["/"] : datasetPaths)
         {
@@ -293,7 +307,7 @@ public sealed class EngineHost : IAsyncDisposable
         try
         {
             var summary = _options.Cluster is { } cluster
-                ? await cluster.LoadAsync(Cache, cachePaths, progress, linked.Token)
+                ? await cluster.LoadAsync(Cache, cachePaths, replicas, progress, linked.Token)
                 : await Cache.LoadAsync(cachePaths, progress, linked.Token);
             Log.LoadFinished(_logger, shown, summary.Files, summary.Bytes, summary.BytesFetched, summary.FailedFiles, summary.Elapsed.TotalSeconds);
             return summary;

@@ -63,6 +63,8 @@ public sealed class LoadCommandTests(WorkerClusterFixture cluster) : IDisposable
     [Theory]
     [InlineData("demo", "--option", "replicas=2", "--option: unknown key \"replicas\" (understood: batchBytes, batchPieces, idleTimeout, timeout)")]
     [InlineData("demo", "--option", "timeout=soon", "--option timeout: \"soon\" is not a duration such as 30m")]
+    [InlineData("demo", "--replicas", "0", "--replicas must be 1 to 16 (got 0)")]
+    [InlineData("demo", "--replicas", "17", "--replicas must be 1 to 16 (got 17)")]
     [InlineData("demo", "--option", "batchPieces", "--option: \"batchPieces\" is not KEY=VALUE")]
     [InlineData("imagenet", "--option", "timeout=1m", "NAME: no Dataset \"imagenet\" in --config (found: team/demo)")]
     [InlineData("other/demo", "--option", "timeout=1m", "NAME: no Dataset \"other/demo\" in --config (found: team/demo)")]

@@ -49,7 +49,12 @@ public sealed class DataLoadControllerTests
         await using var cluster = await BoundClusterAsync();
         var c = cluster.Cluster;
         var load = Samples.Load("warm", "data", "default", "/data/train", "/data/val");
-        load.Spec = load.Spec! with { LoadMetadata = true, Options = ValueMap.Of(("threads", "8")) };
+        load.Spec = load.Spec! with
+        {
+            LoadMetadata = true,
+            Options = ValueMap.Of(("threads", "8")),
+            Target = ValueList.Of([.. load.Spec.Target!.Select(t => t with { Replicas = 2 })]),
+        };
         var created = await c.DataLoads.CreateAsync(load);
         var key = new ObjectKey("default", "warm");
 
@@ -63,7 +68,7 @@ public sealed class DataLoadControllerTests
         var container = Assert.Single(job.Spec.Template.Spec.Containers);
         Assert.Equal(
             ["load", "data", "/data/train", "/data/val", "--config", "/etc/fluid/config/manifest.yaml", "--token-file", "/etc/fluid/token/token",
-             "--membership", "endpointslices:default/data-worker", "--load-metadata", "--option", "threads=8"],
+             "--membership", "endpointslices:default/data-worker", "--replicas", "2", "--load-metadata", "--option", "threads=8"],
             container.Args);
         Assert.Equal("registry.example.com/fluid:1.2.3", container.Image);
         Assert.Equal("data-fuse", job.Spec.Template.Spec.ServiceAccountName);

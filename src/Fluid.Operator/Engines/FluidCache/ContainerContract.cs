@@ -53,13 +53,18 @@ public static class ContainerContract
         ];
     }
 
-    /// <summary><c>fluid load NAME [paths...] ...</c>; options are passed sorted by key as <c>--option key=value</c>.</summary>
-    public static List<string> Load(RuntimeNames names, IEnumerable<string> paths, bool loadMetadata, IEnumerable<KeyValuePair<string, string>>? options)
+    /// <summary><c>fluid load NAME [paths...] ...</c>; <c>--replicas</c> when more than one copy; options are passed sorted by key as <c>--option key=value</c>.</summary>
+    public static List<string> Load(RuntimeNames names, IEnumerable<string> paths, int replicas, bool loadMetadata, IEnumerable<KeyValuePair<string, string>>? options)
     {
         ArgumentNullException.ThrowIfNull(names);
         var args = new List<string> { "load", names.Name };
         args.AddRange(paths);
         args.AddRange(["--config", ConfigPath, "--token-file", TokenPath, "--membership", names.Membership]);
+        if (replicas > 1)
+        {
+            args.AddRange(["--replicas", replicas.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+
         if (loadMetadata)
         {
             args.Add("--load-metadata");

@@ -587,7 +587,7 @@ public static class FluidCacheRenderer
                         Name = "loader",
                         Image = image.Reference,
                         ImagePullPolicy = image.PullPolicy,
-                        Args = ContainerContract.Load(names, paths, spec.LoadMetadata == true, spec.Options),
+                        Args = ContainerContract.Load(names, paths, spec.Target is { Count: > 0 } copies ? copies[0].Copies : 1, spec.LoadMetadata == true, spec.Options),
                         Env = [.. DownwardEnv()],
                         VolumeMounts = mounts,
                         SecurityContext = new V1SecurityContext
