@@ -13,7 +13,8 @@ public sealed class ClusterProcessTests(ClusterFixture cluster)
     public async Task ReadThroughClient_EveryByteEqualsTheSourceAndEveryWorkerServes()
     {
         await using var client = cluster.CreateClient();
-        await using var cache = await cluster.OpenClientCacheAsync(client);
+        // Room for the whole tree, so that no readahead page is evicted before its reader reaches it (and fetched twice).
+        await using var cache = await cluster.OpenClientCacheAsync(client, memory: 64L << 20);
         var before = await Task.WhenAll(Enumerable.Range(0, ClusterFixture.WorkerCount).Select(cluster.SummaryAsync));
 
         foreach (var (path, length) in SourceTree.Under("read"))

@@ -67,8 +67,7 @@ public sealed class ReadTests
         }
 
         // A second pass is served without new READ requests: the kernel page cache or passthrough does the work.
-        await Task.Delay(300); // let asynchronous readahead of the first pass finish
-        var reads = mount.Metrics.ReadRequests;
+        var reads = await QuiescedReadsAsync(mount.Metrics); // asynchronous readahead of the first pass has finished
         foreach (var file in tree.Files)
         {
             Ok($"cmp {Q(tree.SourcePath(file))} {Q(mount.Path(file))}");
@@ -217,5 +216,21 @@ public sealed class ReadTests
         }
 
         return total;
+    }
+
+    /// <summary>The READ count once it has stopped changing for half a second (at most 10 s): the kernel's readahead is done.</summary>
+    private static async Task<long> QuiescedReadsAsync(FuseMetrics metrics)
+    {
+        var last = metrics.ReadRequests;
+        var quiet = 0;
+        for (var i = 0; i < 100 && quiet < 5; i++)
+        {
+            await Task.Delay(100);
+            var now = metrics.ReadRequests;
+            quiet = now == last ? quiet + 1 : 0;
+            last = now;
+        }
+
+        return last;
     }
 }
