@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What DataLoad replicas buy when a cache worker hangs. A dataset served by nginx from a network namespace
-# whose link is slowed with tc netem (a remote store), three local workers (fluid up --workers 3, MEM tier
+# whose link is slowed with tc (netem, or tbf where the kernel lacks netem: a remote store), three local workers (fluid up --workers 3, MEM tier
 # only), everything loaded with --replicas 1 or 2, then one warm epoch through the FUSE mount (every file
 # whole, shuffled, READERS parallel readers):
 #   - all workers up (the reference);
@@ -21,6 +21,7 @@ delay="${DELAY:-5ms}"
 command -v nginx > /dev/null || { echo "replicas.sh: nginx is needed (apt-get install -y nginx)" >&2; exit 1; }
 
 work="$(mktemp -d /tmp/fluid-replicas.XXXXXX)"
+chmod 755 "$work" # nginx's worker process runs unprivileged and must read the files
 export FLUID_RUN_DIR="$work/run"
 name="replicas$$"
 ns="fluidslow$$"
@@ -63,7 +64,13 @@ ip link set "$host_if" up
 ip netns exec "$ns" ip addr add 10.213.0.2/30 dev "$ns_if"
 ip netns exec "$ns" ip link set "$ns_if" up
 ip netns exec "$ns" ip link set lo up
-ip netns exec "$ns" tc qdisc add dev "$ns_if" root netem rate "$rate" delay "$delay"
+# netem (rate and delay) where the kernel has it, else tbf (rate only; some kernels ship without sch_netem).
+if ip netns exec "$ns" tc qdisc add dev "$ns_if" root netem rate "$rate" delay "$delay" 2> /dev/null; then
+  shaping="netem rate $rate delay $delay"
+else
+  ip netns exec "$ns" tc qdisc add dev "$ns_if" root tbf rate "$rate" burst 64kb latency 100ms
+  shaping="tbf rate $rate (this kernel has no netem: no added delay)"
+fi
 mkdir -p "$work/nginx/logs" "$work/nginx/temp"
 cat > "$work/nginx/nginx.conf" <<EOF
 daemon on;
@@ -89,7 +96,7 @@ EOF
 ip netns exec "$ns" nginx -c "$work/nginx/nginx.conf"
 sleep 0.5
 curl -sf "http://10.213.0.2:8080/train/" > /dev/null || { echo "replicas.sh: the store in the namespace does not answer" >&2; exit 1; }
-echo "store: http://10.213.0.2:8080/ through netem rate $rate delay $delay"
+echo "store: http://10.213.0.2:8080/ through $shaping"
 
 cat > "$work/dataset.yaml" <<EOF
 apiVersion: data.fluid.io/v1alpha1
