@@ -9,6 +9,7 @@
 # usage: bench/cluster/epochs.sh   (environment: FILES, LARGE_FILES, LARGE_MB, READERS, EPOCHS, KEEP=1)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$root/bench/cluster/common.sh"
 files="${FILES:-1000}"
 large_files="${LARGE_FILES:-2}"
 large_mb="${LARGE_MB:-128}"
@@ -29,24 +30,8 @@ trap cleanup EXIT
 
 echo "machine: $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "generating $files files of 100 KiB-1 MiB and $large_files of $large_mb MiB in $work/src ..."
-python3 - "$work/src" "$files" "$large_files" "$large_mb" <<'EOF'
-import os, random, sys
-root, files, large, large_mb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-rng = random.Random(7)
-for i in range(files):
-    d = os.path.join(root, "train", f"class{i % 50:03d}")
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, f"img{i:06d}.bin"), "wb") as f:
-        f.write(os.urandom(rng.randint(100 << 10, 1 << 20)))
-os.makedirs(os.path.join(root, "big"), exist_ok=True)
-for i in range(large):
-    with open(os.path.join(root, "big", f"shard{i}.bin"), "wb") as f:
-        for _ in range(large_mb):
-            f.write(os.urandom(1 << 20))
-EOF
-total_bytes=$(du -sb "$work/src" | cut -f1)
-(cd "$work/src" && find . -type f) > "$work/list"
-echo "dataset: $(wc -l < "$work/list") files, $((total_bytes / 1048576)) MiB"
+total_bytes=$(generate_dataset "$work/src" "$files" "$large_files" "$large_mb")
+echo "dataset: $(wc -l < "$work/src.list") files, $((total_bytes / 1048576)) MiB"
 
 cat > "$work/dataset.yaml" <<EOF
 apiVersion: data.fluid.io/v1alpha1
@@ -77,17 +62,8 @@ EOF
 # co-located mount reads directly (short-circuit) or hands to the kernel (passthrough).
 grep -v -e 'mediumtype: MEM' -e 'path: /dev/shm' -e 'quota: 512Mi' "$work/dataset.yaml" > "$work/dataset-ssd.yaml"
 
-# One epoch: drop the page cache, read every file under DIR whole, shuffled, READERS at a time; prints seconds.
-epoch() {
-  local dir="$1"
-  sync
-  echo 3 > /proc/sys/vm/drop_caches
-  local start end
-  start=$(date +%s.%N)
-  (cd "$dir" && shuf --random-source=<(yes) "$work/list" | xargs -d '\n' -P "$readers" -n 16 cat > /dev/null)
-  end=$(date +%s.%N)
-  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f\n", b - a }' 
-}
+# One epoch: the page cache dropped, every file under DIR read whole, shuffled, READERS at a time; prints seconds.
+epoch() { timed_epoch "$1" "$work/src.list" "$readers" drop; }
 
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
@@ -97,11 +73,7 @@ run_config() {
   rm -rf "$work/cache"
   "$root/fluid" up -f "$manifest" --mount "$work/mnt" "$@" > "$work/up.log" 2>&1 &
   local pid=$!
-  for _ in $(seq 1 120); do
-    grep -q "Ctrl-C or" "$work/up.log" && break
-    kill -0 "$pid" 2>/dev/null || { cat "$work/up.log" >&2; exit 1; }
-    sleep 0.5
-  done
+  wait_until_up "$work/up.log" "$pid"
   "$root/fluid" load "$name" > /dev/null
   local times=()
   for _ in $(seq 1 "$epochs"); do times+=("$(epoch "$work/mnt")"); done

@@ -13,6 +13,7 @@
 # usage: bench/cluster/replicas.sh   (environment: FILES, READERS, RATE (netem, e.g. 200mbit), DELAY (e.g. 5ms))
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$root/bench/cluster/common.sh"
 files="${FILES:-400}"
 readers="${READERS:-8}"
 rate="${RATE:-200mbit}"
@@ -41,19 +42,8 @@ trap cleanup EXIT
 
 echo "machine: $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "generating $files files of 100 KiB-1 MiB in $work/src ..."
-python3 - "$work/src" "$files" <<'EOF'
-import os, random, sys
-root, files = sys.argv[1], int(sys.argv[2])
-rng = random.Random(11)
-for i in range(files):
-    d = os.path.join(root, "train", f"class{i % 20:02d}")
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, f"img{i:05d}.bin"), "wb") as f:
-        f.write(os.urandom(rng.randint(100 << 10, 1 << 20)))
-EOF
-total_bytes=$(du -sb "$work/src" | cut -f1)
-(cd "$work/src" && find . -type f | sed 's|^\./||') > "$work/list"
-echo "dataset: $(wc -l < "$work/list") files, $((total_bytes / 1048576)) MiB"
+total_bytes=$(generate_dataset "$work/src" "$files")
+echo "dataset: $(wc -l < "$work/src.list") files, $((total_bytes / 1048576)) MiB"
 
 # The remote store: nginx in its own network namespace behind a veth pair; netem shapes what it sends.
 ip netns add "$ns"
@@ -123,15 +113,6 @@ EOF
 
 "$root/fluid" version > /dev/null # builds the CLI before anything is timed
 
-# One epoch through the mount: every file whole, shuffled, READERS at a time; prints seconds.
-epoch() {
-  local start end
-  start=$(date +%s.%N)
-  (cd "$work/mnt" && shuf --random-source=<(yes) "$work/list" | xargs -d '\n' -P "$readers" -n 8 cat > /dev/null)
-  end=$(date +%s.%N)
-  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f\n", b - a }'
-}
-
 counter() { python3 -c "import json,sys; print(json.load(sys.stdin)['cluster']['$1'])"; }
 
 results=()
@@ -139,11 +120,7 @@ run_config() {
   local label="$1" replicas="$2" hang="$3"
   "$root/fluid" up -f "$work/dataset.yaml" --mount "$work/mnt" --workers 3 --client-cache 0 > "$work/up.log" 2>&1 &
   local pid=$!
-  for _ in $(seq 1 120); do
-    grep -q "Ctrl-C or" "$work/up.log" && break
-    kill -0 "$pid" 2> /dev/null || { cat "$work/up.log" >&2; exit 1; }
-    sleep 0.5
-  done
+  wait_until_up "$work/up.log" "$pid"
   "$root/fluid" load "$name" --replicas "$replicas" | tail -n 1
   local stopped=""
   if [ "$hang" = 1 ]; then
@@ -155,7 +132,7 @@ run_config() {
   fi
   local seconds before after
   before=$(cat "/sys/class/net/$host_if/statistics/rx_bytes")
-  seconds=$(epoch)
+  seconds=$(timed_epoch "$work/mnt" "$work/src.list" "$readers")
   after=$(cat "/sys/class/net/$host_if/statistics/rx_bytes")
   local status
   status=$("$root/fluid" status "$name" -o json)
