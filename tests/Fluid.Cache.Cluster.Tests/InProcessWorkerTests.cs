@@ -210,7 +210,7 @@ public sealed class InProcessWorkerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Load_MoreReplicasThanWorkers_OneCopyPerWorkerAndTheTotalsSayso()
+    public async Task Load_MoreReplicasThanWorkers_OneCopyPerWorkerAndTheTotalsCountTheCopiesMade()
     {
         var w0 = await StartWorkerAsync("w0");
         var w1 = await StartWorkerAsync("w1");

@@ -71,6 +71,30 @@ public sealed class KubeApiServer : IAsyncDisposable
     /// <summary>Base address, for example <c>http://127.0.0.1:40123</c>.</summary>
     public Uri Url { get; private set; } = null!;
 
+    /// <summary>Writes a kubeconfig file that points at this server (for a process's <c>--kubeconfig</c>) and returns its path.</summary>
+    public string WriteKubeconfig(string path)
+    {
+        File.WriteAllText(path, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: test
+              cluster:
+                server: {Url.ToString().TrimEnd('/')}
+            users:
+            - name: test
+              user:
+                token: unused
+            contexts:
+            - name: test
+              context:
+                cluster: test
+                user: test
+            current-context: test
+            """);
+        return path;
+    }
+
     /// <summary>The latest resourceVersion handed out.</summary>
     public long ResourceVersion => _store.CurrentResourceVersion;
 

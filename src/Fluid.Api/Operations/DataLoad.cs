@@ -105,6 +105,9 @@ public sealed record TargetPath
     [JsonPropertyName("replicas")]
     public int? Replicas { get; init; }
 
+    /// <summary>The most copies a target may ask for.</summary>
+    public const int MaxReplicas = 16;
+
     /// <summary>The copies to load: <see cref="Replicas"/>, with 0 or unset meaning one.</summary>
     [JsonIgnore]
     public int Copies => Replicas is int n && n > 0 ? n : 1;

@@ -7,9 +7,6 @@ namespace Fluid.Api.Validation;
 /// <summary>Checks of a DataLoad on its own (its dataset is checked with the other objects).</summary>
 internal static class DataLoadChecks
 {
-    /// <summary>The most copies a load may ask for (the cluster client's limit).</summary>
-    public const int MaxReplicas = 16;
-
     public static void Check(DataLoad load, ProblemSink sink)
     {
         CommonChecks.Metadata(load.Metadata, CommonChecks.NameRule.Dns1123Subdomain, sink);
@@ -65,9 +62,9 @@ internal static class DataLoadChecks
             {
                 sink.Error(FieldPath.Child(at, "replicas"), $"must not be negative (got {target.Replicas})");
             }
-            else if (target.Replicas > MaxReplicas)
+            else if (target.Replicas > TargetPath.MaxReplicas)
             {
-                sink.Error(FieldPath.Child(at, "replicas"), $"must be at most {MaxReplicas} (got {target.Replicas})");
+                sink.Error(FieldPath.Child(at, "replicas"), $"must be at most {TargetPath.MaxReplicas} (got {target.Replicas})");
             }
             else if (i > 0 && target.Copies != spec.Target[0].Copies)
             {

@@ -19,8 +19,8 @@ public sealed partial class ClusterClient
 {
     private const int MaxReportedErrors = 20;
 
-    /// <summary>The most copies a load may ask for.</summary>
-    public const int MaxReplicas = 16;
+    /// <summary>The most ring successors a piece is routed over, so also the most copies a load can make.</summary>
+    private const int MaxSuccessors = 64;
 
     /// <summary>
     /// Loads every file under <paramref name="paths"/> into the workers' caches, each worker its own
@@ -42,7 +42,7 @@ public sealed partial class ClusterClient
         ArgumentNullException.ThrowIfNull(cache);
         ArgumentNullException.ThrowIfNull(paths);
         ArgumentOutOfRangeException.ThrowIfLessThan(replicas, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(replicas, MaxReplicas);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(replicas, MaxSuccessors);
         var view = Volatile.Read(ref _view);
         var usable = view.Workers.Where(w => !w.IsDown && w.Endpoint.HttpPort > 0).ToList();
         if (usable.Count == 0)
@@ -256,7 +256,7 @@ public sealed partial class ClusterClient
     private void Route(RingView view, LoadPiece piece, HashSet<WorkerState>? exclude, Dictionary<WorkerState, Channel<LoadBatch>>? queues, int count, List<WorkerState> found)
     {
         found.Clear();
-        Span<int> successors = stackalloc int[Math.Min(view.Ring.Count, 64)];
+        Span<int> successors = stackalloc int[Math.Min(view.Ring.Count, MaxSuccessors)];
         var listed = view.Ring.Successors(_placement.KeyOf(piece.Mount, piece.Path, piece.Length, piece.Offset), successors);
         for (var i = 0; i < listed && found.Count < count; i++)
         {

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Fluid.Api.Meta;
+using Fluid.Api.Operations;
 using Fluid.Cache;
 using Fluid.Cache.Cluster.Client;
 using Fluid.Engine.Cluster;
@@ -50,7 +51,7 @@ internal static class LoadCommand
         };
         var replicas = new Option<int>("--replicas")
         {
-            Description = $"Copies of each file to load, on that many distinct cache workers in ring order (DataLoad target[].replicas; 1 to {ClusterClient.MaxReplicas}). Readers fail over to a worker that holds a copy.",
+            Description = $"Copies of each file to load, on that many distinct cache workers in ring order (DataLoad target[].replicas; 1 to {TargetPath.MaxReplicas}). Readers fail over to a worker that holds a copy.",
             DefaultValueFactory = _ => 1,
         };
         var command = new Command("load", "Prefetch files of a dataset into its cache; Ctrl-C cancels the load.")
@@ -64,9 +65,9 @@ internal static class LoadCommand
             var id = parse.GetRequiredValue(name);
             var targets = parse.GetValue(paths) ?? [];
             var copies = parse.GetValue(replicas);
-            if (copies is < 1 or > ClusterClient.MaxReplicas)
+            if (copies is < 1 or > TargetPath.MaxReplicas)
             {
-                await error.WriteLineAsync($"fluid load: --replicas must be 1 to {ClusterClient.MaxReplicas} (got {copies})");
+                await error.WriteLineAsync($"fluid load: --replicas must be 1 to {TargetPath.MaxReplicas} (got {copies})");
                 return 2;
             }
             if (parse.GetValue(membership) is null)

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Threading.Channels;
+using Fluid.Api.Operations;
 using Fluid.Cache;
-using Fluid.Cache.Cluster.Client;
 using Fluid.Engine.Hosting;
 using Fluid.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -151,9 +151,9 @@ internal sealed class ControlServer : IAsyncDisposable
 
         var paths = request?.Paths ?? [];
         var replicas = request?.Replicas ?? 1;
-        if (replicas is < 1 or > ClusterClient.MaxReplicas)
+        if (replicas is < 1 or > TargetPath.MaxReplicas)
         {
-            await WriteErrorAsync(context, 400, $"replicas must be 1 to {ClusterClient.MaxReplicas} (got {replicas})");
+            await WriteErrorAsync(context, 400, $"replicas must be 1 to {TargetPath.MaxReplicas} (got {replicas})");
             return;
         }
 

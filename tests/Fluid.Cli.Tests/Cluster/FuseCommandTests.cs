@@ -70,25 +70,7 @@ public sealed class FuseCommandTests(WorkerClusterFixture cluster) : IDisposable
             });
         }
 
-        var kubeconfig = Path.Combine(_dir, "kubeconfig");
-        await File.WriteAllTextAsync(kubeconfig, $"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: test
-              cluster:
-                server: {server.Url.ToString().TrimEnd('/')}
-            users:
-            - name: test
-              user:
-                token: unused
-            contexts:
-            - name: test
-              context:
-                cluster: test
-                user: test
-            current-context: test
-            """);
+        var kubeconfig = server.WriteKubeconfig(Path.Combine(_dir, "kubeconfig"));
         var mount = Path.Combine(_dir, "mnt");
         var run = Path.Combine(_dir, "run");
         await using var fuse = StartFuse(mount, "endpointslices:team/demo-worker", "--kubeconfig", kubeconfig, "--client-cache", "0", "--run-dir", run);

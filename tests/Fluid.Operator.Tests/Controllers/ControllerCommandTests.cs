@@ -11,25 +11,7 @@ public sealed class ControllerCommandTests
     {
         await using var cluster = await OperatorCluster.StartAsync(startOperator: false);
         var dir = Directory.CreateTempSubdirectory("fluid-controller-");
-        var kubeconfig = Path.Combine(dir.FullName, "config");
-        await File.WriteAllTextAsync(kubeconfig, $"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: test
-              cluster:
-                server: {cluster.Server.Url.ToString().TrimEnd('/')}
-            users:
-            - name: test
-              user:
-                token: unused
-            contexts:
-            - name: test
-              context:
-                cluster: test
-                user: test
-            current-context: test
-            """);
+        var kubeconfig = cluster.Server.WriteKubeconfig(Path.Combine(dir.FullName, "config"));
         var port = FakeWorkerSummary.FreePort();
         var binary = Repo.PathOf("artifacts", "bin", "Fluid.Cli", "release", "fluid");
         Assert.True(File.Exists(binary), $"{binary} not built");

@@ -139,29 +139,7 @@ public sealed class CsiHarness : IAsyncDisposable
     }
 
     /// <summary>Writes a kubeconfig pointing at the in-process API server, for `--kubeconfig`.</summary>
-    public string WriteKubeconfig()
-    {
-        var path = Path.Combine(Dir, "kubeconfig");
-        File.WriteAllText(path, $"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: test
-              cluster:
-                server: {Api.Url.ToString().TrimEnd('/')}
-            users:
-            - name: test
-              user:
-                token: unused
-            contexts:
-            - name: test
-              context:
-                cluster: test
-                user: test
-            current-context: test
-            """);
-        return path;
-    }
+    public string WriteKubeconfig() => Api.WriteKubeconfig(Path.Combine(Dir, "kubeconfig"));
 
     public async ValueTask DisposeAsync()
     {
